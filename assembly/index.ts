@@ -1,0 +1,9 @@
+// The ABI of the nextbest kernels: exports only, no logic.
+// Pointers are byte offsets into this module's linear memory; the TypeScript
+// side (src/runtime/) places tables and scratch buffers and passes them in.
+export { modelMargins, modelTransform } from "./score/model";
+
+/** First free byte after static data; the TypeScript layout allocates from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every failure nextbest reports is a NextbestError with a stable `code`.
+ * Codes are part of the public contract: hosts switch on them, logs group by
+ * them. Messages say what to fix; `details` carries machine-readable context
+ * (file, line, column, row, feature, ...).
+ */
+export const ErrorCodes = {
+  // options and arguments
+  OPTION_INVALID: 'An option passed to a constructor or call is invalid.',
+  ARGUMENT_INVALID: 'An argument to a call has the wrong type or shape.',
+  // bundle container
+  BUNDLE_MAGIC: 'The bytes are not a nextbest bundle (wrong magic).',
+  BUNDLE_VERSION: 'The bundle format major version is not supported by this engine.',
+  BUNDLE_CHECKSUM: 'The bundle payload does not match its sha256.',
+  BUNDLE_TRUNCATED: 'The bundle ended before its data did.',
+  BUNDLE_DECODE: 'The bundle bytes are not valid msgpack or not the expected envelope.',
+  BUNDLE_INVALID: 'A bundle table failed validation.',
+  BUNDLE_SIGNATURE: 'The bundle signature is missing or does not verify with a trusted key.',
+  LIMIT_EXCEEDED: 'An input or bundle exceeds a configured limit.',
+  // features and rows
+  FEATURE_UNKNOWN: 'A feature name is not in the schema.',
+  FEATURE_TYPE: 'A feature value has the wrong type.',
+  FEATURE_CATEGORY: 'A categorical value is not in the feature dictionary.',
+  ROWS_SHAPE: 'A batch of rows does not have the expected length.',
+  // models
+  MODEL_PARSE: 'A model file could not be parsed.',
+  MODEL_INVALID: 'A model is malformed (indices out of range, cycles, inconsistent arrays).',
+  MODEL_UNSUPPORTED: 'A model uses a feature nextbest does not support.',
+  MODEL_UNKNOWN: 'A model id is not in the bundle.',
+  MODEL_KIND: 'The operation is not available for this kind of model.',
+  // wasm
+  WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
+  WASM_ABORT: 'A kernel aborted (an internal invariant failed).',
+  WASM_TRAP: 'A kernel trapped (an internal bug: please report it with the bundle).',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class NextbestError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NextbestError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True when `e` is a NextbestError, optionally with the given code. */
+export function isNextbestError(e: unknown, code?: ErrorCode): e is NextbestError {
+  return e instanceof NextbestError && (code === undefined || e.code === code);
+}

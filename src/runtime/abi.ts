@@ -1,0 +1,12 @@
+/**
+ * The exports of assembly/index.ts, typed for the TypeScript side. Pointers are
+ * byte offsets into linear memory. Keep in step with assembly/index.ts.
+ */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  /** Raw margins for n rows (row stride in bytes) into out (n*nGroups f32). */
+  modelMargins(model: number, rows: number, n: number, strideBytes: number, out: number): void;
+  /** margins (n*nGroups f32) -> out (n*nOutputs f32); out may alias margins. */
+  modelTransform(model: number, margins: number, n: number, out: number): void;
+}

@@ -1,0 +1,201 @@
+/**
+ * The feature schema: named features, numeric or categorical, in a fixed order.
+ * A feature vector is a Float32Array in schema order; NaN means missing.
+ * Categorical values are integer codes: the index of the string in the
+ * feature's dictionary (or, for a feature without a dictionary, the code itself).
+ */
+import { NextbestError } from '../errors.js';
+import { describe } from '../bundle/binary.js';
+
+export type FeatureType = 'numeric' | 'categorical';
+
+export interface FeatureDef {
+  name: string;
+  type: FeatureType;
+  /** Dictionary of a categorical feature: value -> code is the index. */
+  categories?: string[];
+}
+
+export interface EncodeOptions {
+  /** Ignore names that are not in the schema instead of failing (default false). */
+  ignoreUnknown?: boolean;
+  /**
+   * What a categorical string outside the dictionary becomes: 'error' (default)
+   * throws FEATURE_CATEGORY, 'missing' encodes NaN.
+   */
+  unknownCategory?: 'error' | 'missing';
+}
+
+export type FeatureValue = number | string | boolean | null | undefined;
+export type FeatureObject = Record<string, FeatureValue>;
+
+const MAX_FEATURES = 1 << 16;
+
+export class FeatureSchema {
+  readonly defs: readonly FeatureDef[];
+  readonly names: readonly string[];
+  private readonly index: Map<string, number>;
+  private readonly dicts: (Map<string, number> | null)[];
+  private readonly categorical: Uint8Array;
+
+  constructor(defs: readonly FeatureDef[]) {
+    if (!Array.isArray(defs)) throw new NextbestError('ARGUMENT_INVALID', 'a feature schema is an array of { name, type }');
+    if (defs.length > MAX_FEATURES) {
+      throw new NextbestError('LIMIT_EXCEEDED', `a schema may have at most ${MAX_FEATURES} features, got ${defs.length}`);
+    }
+    const index = new Map<string, number>();
+    const clean: FeatureDef[] = [];
+    this.dicts = [];
+    this.categorical = new Uint8Array(defs.length);
+    defs.forEach((d, i) => {
+      if (d === null || typeof d !== 'object') {
+        throw new NextbestError('ARGUMENT_INVALID', `feature #${i}: expected { name, type }, got ${describe(d)}`);
+      }
+      if (typeof d.name !== 'string' || d.name.length === 0 || d.name.length > 256) {
+        throw new NextbestError('ARGUMENT_INVALID', `feature #${i}: name must be a non-empty string of at most 256 characters`);
+      }
+      if (index.has(d.name)) throw new NextbestError('ARGUMENT_INVALID', `feature "${d.name}" is declared twice`);
+      if (d.type !== 'numeric' && d.type !== 'categorical') {
+        throw new NextbestError('ARGUMENT_INVALID', `feature "${d.name}": type must be "numeric" or "categorical", got ${describe(d.type)}`);
+      }
+      index.set(d.name, i);
+      if (d.type === 'categorical') {
+        this.categorical[i] = 1;
+        if (d.categories !== undefined) {
+          if (!Array.isArray(d.categories) || (d.categories as unknown[]).some((c) => typeof c !== 'string')) {
+            throw new NextbestError('ARGUMENT_INVALID', `feature "${d.name}": categories must be an array of strings`);
+          }
+          const m = new Map<string, number>();
+          (d.categories as string[]).forEach((c, code) => {
+            if (m.has(c)) throw new NextbestError('ARGUMENT_INVALID', `feature "${d.name}": category "${c}" appears twice`);
+            m.set(c, code);
+          });
+          this.dicts.push(m);
+          clean.push({ name: d.name, type: d.type, categories: [...d.categories] });
+        } else {
+          this.dicts.push(null);
+          clean.push({ name: d.name, type: d.type });
+        }
+      } else {
+        if (d.categories !== undefined) {
+          throw new NextbestError('ARGUMENT_INVALID', `feature "${d.name}": a numeric feature cannot have categories`);
+        }
+        this.dicts.push(null);
+        clean.push({ name: d.name, type: d.type });
+      }
+    });
+    this.defs = clean;
+    this.names = clean.map((d) => d.name);
+    this.index = index;
+  }
+
+  get size(): number {
+    return this.defs.length;
+  }
+
+  indexOf(name: string): number {
+    const i = this.index.get(name);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Code of a category string, or -1. */
+  categoryCode(feature: number, value: string): number {
+    const d = this.dicts[feature];
+    if (!d) return -1;
+    const c = d.get(value);
+    return c === undefined ? -1 : c;
+  }
+
+  isCategorical(feature: number): boolean {
+    return this.categorical[feature] === 1;
+  }
+
+  /**
+   * Writes a feature object into `out` at `offset` (schema order, NaN for
+   * missing keys). Hot path: one Map lookup per key, no allocation.
+   */
+  encodeInto(obj: FeatureObject, out: Float32Array, offset: number, opts?: EncodeOptions): void {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw new NextbestError('ARGUMENT_INVALID', `features must be a plain object of name -> value, got ${describe(obj)}`);
+    }
+    const n = this.defs.length;
+    out.fill(NaN, offset, offset + n);
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      const i = this.index.get(key);
+      if (i === undefined) {
+        if (opts?.ignoreUnknown) continue;
+        throw new NextbestError(
+          'FEATURE_UNKNOWN',
+          `unknown feature "${key.slice(0, 100)}"; the schema has ${n} features (${this.names.slice(0, 8).join(', ')}${n > 8 ? ', ...' : ''}). Pass { ignoreUnknown: true } to skip extra keys.`,
+          { feature: key.slice(0, 100) },
+        );
+      }
+      out[offset + i] = this.encodeValue(i, obj[key], opts);
+    }
+  }
+
+  /** Encodes one value for feature i. */
+  encodeValue(i: number, v: unknown, opts?: EncodeOptions): number {
+    if (v === null || v === undefined) return NaN;
+    const def = this.defs[i]!;
+    if (this.categorical[i] === 1) {
+      if (typeof v === 'string') {
+        const dict = this.dicts[i];
+        const code = dict ? dict.get(v) : undefined;
+        if (code !== undefined) return code;
+        if (opts?.unknownCategory === 'missing') return NaN;
+        throw new NextbestError(
+          'FEATURE_CATEGORY',
+          dict
+            ? `feature "${def.name}": "${v.slice(0, 100)}" is not one of its ${dict.size} categories; add it to the schema or pass { unknownCategory: 'missing' }`
+            : `feature "${def.name}" has no dictionary: give its integer category code, not the string "${v.slice(0, 100)}"`,
+          { feature: def.name },
+        );
+      }
+      if (typeof v === 'number') {
+        if (Number.isNaN(v)) return NaN;
+        if (Number.isInteger(v) && v >= 0 && v < 2 ** 24) return v;
+        throw new NextbestError(
+          'FEATURE_TYPE',
+          `feature "${def.name}" is categorical: expected a category string or a non-negative integer code, got ${v}`,
+          { feature: def.name },
+        );
+      }
+      throw new NextbestError(
+        'FEATURE_TYPE',
+        `feature "${def.name}" is categorical: expected a string, got ${describe(v)}`,
+        { feature: def.name },
+      );
+    }
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    throw new NextbestError('FEATURE_TYPE', `feature "${def.name}" is numeric: expected a number, got ${describe(v)}`, {
+      feature: def.name,
+    });
+  }
+
+  /** A fresh Float32Array for one feature object. */
+  encode(obj: FeatureObject, opts?: EncodeOptions): Float32Array {
+    const out = new Float32Array(this.defs.length);
+    this.encodeInto(obj, out, 0, opts);
+    return out;
+  }
+
+  toJSON(): FeatureDef[] {
+    return this.defs.map((d) => ({ ...d, ...(d.categories ? { categories: [...d.categories] } : {}) }));
+  }
+
+  /** Validates a decoded bundle section and builds the schema. */
+  static fromBundle(section: unknown): FeatureSchema {
+    if (!Array.isArray(section)) throw new NextbestError('BUNDLE_INVALID', 'bundle features: expected an array of feature definitions');
+    try {
+      return new FeatureSchema(section as FeatureDef[]);
+    } catch (e) {
+      if (e instanceof NextbestError && e.code === 'ARGUMENT_INVALID') {
+        throw new NextbestError('BUNDLE_INVALID', `bundle features: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+}

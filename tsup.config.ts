@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+// ESM and CJS builds with declarations. The .wasm binaries are copied next to
+// the bundled code, where src/runtime/wasm.ts looks for them first.
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  shims: true,
+  sourcemap: true,
+  target: 'node20',
+  platform: 'node',
+  splitting: false,
+  onSuccess: 'cp build/nextbest.wasm build/nextbest.debug.wasm dist/',
+});
