@@ -7,3 +7,4 @@ export { modelMargins, modelTransform } from "./score/model";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { evalProgram, evalPrograms } from "./decide/rules";
