@@ -143,6 +143,11 @@ export const OP_JT_IN_F: i32 = 83;
 export const OP_JF_NOTIN_F: i32 = 84;
 export const OP_JT_NOTIN_F: i32 = 85;
 
+// For EQ, NE, LT, LE, GT, GE (in opcode order), 3 bits each: which of
+// {x < k, x == k, x > k} make the comparison true. NaN sets none of them, so
+// every comparison with NaN is false.
+const CMP_ACCEPT: u32 = 0b010 | (0b101 << 3) | (0b001 << 6) | (0b011 << 9) | (0b100 << 12) | (0b110 << 15);
+
 const MS_PER_HOUR: f64 = 3600000;
 const MS_PER_DAY: f64 = 86400000;
 
@@ -239,7 +244,39 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
   let sp: usize = STACK;
   let tos: f64 = 0;
   while (true) {
-    switch (load<i32>(pc)) {
+    const op = load<i32>(pc);
+    if (<u32>op <= <u32>OP_RET_1) return op == OP_RET ? tos : <f64>(op - OP_RET_0);
+    // Fast path for what typical rules are made of: fused tests that jump, and
+    // the returns. Ordinary branches here instead of a table dispatch per
+    // instruction; a rule like `a > 1 and b in [...]` never reaches the switch
+    // until its return.
+    const cmpRel = <u32>(op - OP_JF_EQ_SK);
+    if (cmpRel < 24) {
+      // J{F,T}_{EQ,NE,LT,LE,GT,GE}_{S,F}K: src, const, target
+      const x = cmpRel >= 12 ? featureArg(prog, features, pc) : slotArg(prog, frame, pc);
+      const k = constArg(prog, pc, 8);
+      const outcome = <u32>(x < k) | (<u32>(x == k) << 1) | (<u32>(x > k) << 2);
+      const holds = (outcome & ((CMP_ACCEPT >> ((cmpRel % 6) * 3)) & 7)) != 0;
+      pc = holds == (cmpRel % 12 >= 6) ? targetArg(prog, pc, 12) : pc + 16;
+      continue;
+    }
+    const testRel = <u32>(op - OP_JF_SB);
+    if (testRel < 12) {
+      if (testRel < 4) {
+        // J{F,T}_{S,F}B: src, target
+        const x = testRel >= 2 ? featureArg(prog, features, pc) : slotArg(prog, frame, pc);
+        pc = truthy(x) == ((testRel & 1) != 0) ? targetArg(prog, pc, 8) : pc + 12;
+      } else {
+        // J{F,T}_{IN,NOTIN}_{S,F}: src, mask, target
+        const rel = testRel - 4;
+        const x = rel >= 4 ? featureArg(prog, features, pc) : slotArg(prog, frame, pc);
+        const member = inMask(x, load<u64>(pc, 8));
+        const holds = (rel & 2) != 0 ? x == x && !member : member;
+        pc = holds == ((rel & 1) != 0) ? targetArg(prog, pc, 16) : pc + 20;
+      }
+      continue;
+    }
+    switch (op) {
       case OP_RET:
         return tos;
       case OP_RET_0:
@@ -360,62 +397,6 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
       case OP_NOTIN_LIST: {
         tos = b2f(tos == tos && !inSorted(tos, <usize>load<i32>(pc, 4), load<i32>(pc, 8)));
         pc += 12;
-        break;
-      }
-      // fused: frame slot vs constant, jump when false (JF) or true (JT)
-      case OP_JF_EQ_SK: { pc = !(slotArg(prog, frame, pc) == constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_NE_SK: { pc = !cmpNe(slotArg(prog, frame, pc), constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_LT_SK: { pc = !(slotArg(prog, frame, pc) < constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_LE_SK: { pc = !(slotArg(prog, frame, pc) <= constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_GT_SK: { pc = !(slotArg(prog, frame, pc) > constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_GE_SK: { pc = !(slotArg(prog, frame, pc) >= constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_EQ_SK: { pc = slotArg(prog, frame, pc) == constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_NE_SK: { pc = cmpNe(slotArg(prog, frame, pc), constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_LT_SK: { pc = slotArg(prog, frame, pc) < constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_LE_SK: { pc = slotArg(prog, frame, pc) <= constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_GT_SK: { pc = slotArg(prog, frame, pc) > constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_GE_SK: { pc = slotArg(prog, frame, pc) >= constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      // fused: feature vs constant
-      case OP_JF_EQ_FK: { pc = !(featureArg(prog, features, pc) == constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_NE_FK: { pc = !cmpNe(featureArg(prog, features, pc), constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_LT_FK: { pc = !(featureArg(prog, features, pc) < constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_LE_FK: { pc = !(featureArg(prog, features, pc) <= constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_GT_FK: { pc = !(featureArg(prog, features, pc) > constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JF_GE_FK: { pc = !(featureArg(prog, features, pc) >= constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_EQ_FK: { pc = featureArg(prog, features, pc) == constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_NE_FK: { pc = cmpNe(featureArg(prog, features, pc), constArg(prog, pc, 8)) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_LT_FK: { pc = featureArg(prog, features, pc) < constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_LE_FK: { pc = featureArg(prog, features, pc) <= constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_GT_FK: { pc = featureArg(prog, features, pc) > constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      case OP_JT_GE_FK: { pc = featureArg(prog, features, pc) >= constArg(prog, pc, 8) ? targetArg(prog, pc, 12) : pc + 16; break; }
-      // fused: bool slot / feature
-      case OP_JF_SB: { pc = !truthy(slotArg(prog, frame, pc)) ? targetArg(prog, pc, 8) : pc + 12; break; }
-      case OP_JT_SB: { pc = truthy(slotArg(prog, frame, pc)) ? targetArg(prog, pc, 8) : pc + 12; break; }
-      case OP_JF_FB: { pc = !truthy(featureArg(prog, features, pc)) ? targetArg(prog, pc, 8) : pc + 12; break; }
-      case OP_JT_FB: { pc = truthy(featureArg(prog, features, pc)) ? targetArg(prog, pc, 8) : pc + 12; break; }
-      // fused: set membership of a slot / feature
-      case OP_JF_IN_S: { pc = !inMask(slotArg(prog, frame, pc), load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20; break; }
-      case OP_JT_IN_S: { pc = inMask(slotArg(prog, frame, pc), load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20; break; }
-      case OP_JF_NOTIN_S: {
-        const x = slotArg(prog, frame, pc);
-        pc = !(x == x && !inMask(x, load<u64>(pc, 8))) ? targetArg(prog, pc, 16) : pc + 20;
-        break;
-      }
-      case OP_JT_NOTIN_S: {
-        const x = slotArg(prog, frame, pc);
-        pc = x == x && !inMask(x, load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20;
-        break;
-      }
-      case OP_JF_IN_F: { pc = !inMask(featureArg(prog, features, pc), load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20; break; }
-      case OP_JT_IN_F: { pc = inMask(featureArg(prog, features, pc), load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20; break; }
-      case OP_JF_NOTIN_F: {
-        const x = featureArg(prog, features, pc);
-        pc = !(x == x && !inMask(x, load<u64>(pc, 8))) ? targetArg(prog, pc, 16) : pc + 20;
-        break;
-      }
-      case OP_JT_NOTIN_F: {
-        const x = featureArg(prog, features, pc);
-        pc = x == x && !inMask(x, load<u64>(pc, 8)) ? targetArg(prog, pc, 16) : pc + 20;
         break;
       }
       default: {
