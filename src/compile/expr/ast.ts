@@ -101,7 +101,7 @@ export interface ExprLimits {
 
 export const DEFAULT_LIMITS: Readonly<ExprLimits> = Object.freeze({
   maxSourceLength: 16_384,
-  maxDepth: 64,
+  maxDepth: 100,
   maxCodeWords: 16_384,
   maxConsts: 4096,
   maxListLength: 1024,
