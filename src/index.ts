@@ -9,3 +9,17 @@ export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, t
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
 export { VERSION } from './version.js';
+export {
+  compileExpr,
+  parseExpr,
+  printExpr,
+  mapEnv,
+  type CompiledExpr,
+  type CompileOptions,
+  type ExprType,
+  type ExprEnv,
+  type Binding,
+  type ExprOrigin,
+  type ExprLimits,
+  type Ast as ExprAst,
+} from './compile/expr/index.js';
