@@ -240,6 +240,10 @@ function inSorted(x: f64, p: usize, count: i32): bool {
 
 /** Evaluates the program at `prog` over `frame` (f64[]) and `features` (f32[]). */
 export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
+  return run(prog, frame, features);
+}
+
+@inline function run(prog: usize, frame: usize, features: usize): f64 {
   let pc: usize = prog + PROG_HEADER;
   let sp: usize = STACK;
   let tos: f64 = 0;
@@ -412,6 +416,6 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
 /** Evaluates n programs (i32 pointers at progs) over one frame and feature vector; f64 results at out. */
 export function evalPrograms(progs: usize, n: i32, frame: usize, features: usize, out: usize): void {
   for (let i = 0; i < n; i++) {
-    store<f64>(out + (<usize>i << 3), evalProgram(<usize>load<i32>(progs + (<usize>i << 2)), frame, features));
+    store<f64>(out + (<usize>i << 3), run(<usize>load<i32>(progs + (<usize>i << 2)), frame, features));
   }
 }

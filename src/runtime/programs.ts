@@ -18,6 +18,7 @@ export class ProgramHost {
   private readonly framePtr: number;
   private readonly featuresPtr: number;
   private readonly outPtr: number;
+  private outView: Float64Array | null = null;
 
   constructor(wasm: WasmInstance, set: ProgramSet) {
     this.wasm = wasm;
@@ -72,6 +73,10 @@ export class ProgramHost {
     } catch (e) {
       throw wasmError(e);
     }
-    return this.wasm.f64.subarray(this.outPtr >> 3, (this.outPtr >> 3) + this.ptrs.length);
+    // Reuse the view while memory has not grown (growing detaches the old buffer).
+    if (this.outView === null || this.outView.buffer !== this.wasm.memory.buffer) {
+      this.outView = new Float64Array(this.wasm.memory.buffer, this.outPtr, this.ptrs.length);
+    }
+    return this.outView;
   }
 }
