@@ -28,6 +28,11 @@ export const ErrorCodes = {
   MODEL_UNSUPPORTED: 'A model uses a feature nextbest does not support.',
   MODEL_UNKNOWN: 'A model id is not in the bundle.',
   MODEL_KIND: 'The operation is not available for this kind of model.',
+  // specs (the readable source of a bundle)
+  SPEC_PARSE: 'A spec file is not valid YAML/JSON.',
+  SPEC_INVALID: 'A spec is well-formed but wrong (a missing field, a bad value, an unknown name).',
+  // engine and state
+  STATE_INVALID: 'Customer state bytes do not belong to this bundle or are corrupted.',
   // wasm
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',

@@ -9,3 +9,11 @@ export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, t
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
 export { VERSION } from './version.js';
+export { Engine, type EngineOptions, type BundleInfo } from './engine.js';
+export { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+export type { StateStore } from './state/store.js';
+export { compileSpec, compileSpecFile, type CompileOptions } from './compile/spec.js';
+export { SpecSource } from './compile/source.js';
+export { buildBundle, buildBundleFile } from './compile/build.js';
+export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
+export { runCli } from './cli/main.js';
