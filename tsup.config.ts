@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 // ESM and CJS builds with declarations. The .wasm binaries are copied next to
 // the bundled code, where src/runtime/wasm.ts looks for them first.
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

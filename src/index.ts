@@ -9,13 +9,22 @@ export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, t
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
 export { VERSION } from './version.js';
+export { Engine, type EngineOptions, type BundleInfo } from './engine.js';
+export { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+export type { StateStore } from './state/store.js';
+export { compileSpec, compileSpecFile, type CompileOptions } from './compile/spec.js';
+export { SpecSource } from './compile/source.js';
+export { buildBundle, buildBundleFile } from './compile/build.js';
+export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
+export { runCli } from './cli/main.js';
+export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
 export {
   compileExpr,
   parseExpr,
   printExpr,
   mapEnv,
   type CompiledExpr,
-  type CompileOptions,
+  type CompileOptions as ExprCompileOptions,
   type ExprType,
   type ExprEnv,
   type Binding,
