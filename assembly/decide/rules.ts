@@ -14,7 +14,8 @@
 //       slot -> byte offset in the frame, feature -> byte offset in the
 //       feature vector, constant -> absolute address of the f64, jump target
 //       -> absolute address of the instruction, mask -> 64-bit set (2 words),
-//       list -> absolute address of the first constant and a count.
+//       list -> absolute address of the first constant and a count; the
+//       opcode word of a fused compare-and-jump is pre-decoded (PLACED_CMP).
 //   then the constants.
 // Opcodes and their operands: src/compile/expr/opcodes.ts (the numbers below
 // must match; test/compile/expr/vm.test.ts checks them).
@@ -143,10 +144,14 @@ export const OP_JT_IN_F: i32 = 83;
 export const OP_JF_NOTIN_F: i32 = 84;
 export const OP_JT_NOTIN_F: i32 = 85;
 
-// For EQ, NE, LT, LE, GT, GE (in opcode order), 3 bits each: which of
-// {x < k, x == k, x > k} make the comparison true. NaN sets none of them, so
+// Placement rewrites the opcode word of the fused compare-and-jump
+// instructions (J{F,T}_{cmp}_{S,F}K) to PLACED_CMP | flags | accept, where the
+// low 3 bits say which of {x < k, x == k, x > k} make the comparison true
+// (EQ 010, NE 101, LT 001, LE 011, GT 100, GE 110). NaN sets none of them, so
 // every comparison with NaN is false.
-const CMP_ACCEPT: u32 = 0b010 | (0b101 << 3) | (0b001 << 6) | (0b011 << 9) | (0b100 << 12) | (0b110 << 15);
+export const PLACED_CMP: i32 = 0x100;
+export const PLACED_CMP_JUMP_IF_TRUE: i32 = 0x8;
+export const PLACED_CMP_FEATURE: i32 = 0x10;
 
 const MS_PER_HOUR: f64 = 3600000;
 const MS_PER_DAY: f64 = 86400000;
@@ -254,14 +259,13 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
     // the returns. Ordinary branches here instead of a table dispatch per
     // instruction; a rule like `a > 1 and b in [...]` never reaches the switch
     // until its return.
-    const cmpRel = <u32>(op - OP_JF_EQ_SK);
-    if (cmpRel < 24) {
-      // J{F,T}_{EQ,NE,LT,LE,GT,GE}_{S,F}K: src, const, target
-      const x = cmpRel >= 12 ? featureArg(prog, features, pc) : slotArg(prog, frame, pc);
+    if (op & PLACED_CMP) {
+      // J{F,T}_{EQ,NE,LT,LE,GT,GE}_{S,F}K, pre-decoded at placement: src, const, target
+      const x = op & PLACED_CMP_FEATURE ? featureArg(prog, features, pc) : slotArg(prog, frame, pc);
       const k = constArg(prog, pc, 8);
-      const outcome = <u32>(x < k) | (<u32>(x == k) << 1) | (<u32>(x > k) << 2);
-      const holds = (outcome & ((CMP_ACCEPT >> ((cmpRel % 6) * 3)) & 7)) != 0;
-      pc = holds == (cmpRel % 12 >= 6) ? targetArg(prog, pc, 12) : pc + 16;
+      const outcome = <i32>(x < k) | (<i32>(x == k) << 1) | (<i32>(x > k) << 2);
+      const holds = (outcome & op) != 0;
+      pc = holds == ((op & PLACED_CMP_JUMP_IF_TRUE) != 0) ? targetArg(prog, pc, 12) : pc + 16;
       continue;
     }
     const testRel = <u32>(op - OP_JF_SB);

@@ -24,7 +24,9 @@ import { NextbestError } from '../../errors.js';
 import { readF64, readI32, readU8, toBin, describe } from '../../bundle/binary.js';
 import type { WasmInstance } from '../../runtime/wasm.js';
 import { VM_STACK_CAPACITY, type ExprType } from './ast.js';
-import { OPERAND_WORDS, OPS, opWords } from './opcodes.js';
+import { OP, OPERAND_WORDS, OPS, opWords } from './opcodes.js';
+
+const OP_JF_EQ_SK = OP.JF_EQ_SK!;
 
 /** What the interpreters need to run a program. */
 export interface ProgramCode {
@@ -60,6 +62,21 @@ const MAX_PROGRAM_WORDS = 1 << 20;
 
 /** Placed program header (assembly/decide/rules.ts). */
 export const PROGRAM_HEADER_BYTES = 32;
+
+/**
+ * Placed opcode word of a fused compare-and-jump (assembly/decide/rules.ts
+ * PLACED_CMP): the outcomes {x < k, x == k, x > k} that make the comparison
+ * true in the low 3 bits, whether it jumps on true, whether it reads a feature.
+ */
+const PLACED_CMP = 0x100;
+const CMP_ACCEPT = [0b010, 0b101, 0b001, 0b011, 0b100, 0b110]; // EQ NE LT LE GT GE
+const FUSED_CMP_FIRST = OP_JF_EQ_SK;
+
+function placedOpcode(op: number): number {
+  const rel = op - FUSED_CMP_FIRST;
+  if (rel < 0 || rel >= 24) return op;
+  return PLACED_CMP | CMP_ACCEPT[rel % 6]! | (rel % 12 >= 6 ? 0x8 : 0) | (rel >= 12 ? 0x10 : 0);
+}
 
 function invalid(what: string, msg: string): never {
   throw new NextbestError('BUNDLE_INVALID', `${what}: ${msg}`);
@@ -301,7 +318,7 @@ export function placePrograms(wasm: WasmInstance, set: ProgramSet): Int32Array {
     const code = p.code;
     for (let pc = 0; pc < code.length; ) {
       const info = OPS[code[pc]!]!;
-      i32[out + pc] = code[pc]!;
+      i32[out + pc] = placedOpcode(code[pc]!);
       let w = pc + 1;
       for (const kind of info.operands) {
         const v = code[w]!;
