@@ -173,7 +173,7 @@ export class Checker {
   }
 
   /** Resolves a string literal against a category type. */
-  private resolveString(s: { value: string; span: Span }, type: ExprType & { kind: 'category' }, otherSpan?: Span): TNode {
+  private resolveString(s: { value: string; span: Span }, type: ExprType & { kind: 'category' }): TNode {
     const code = type.values.indexOf(s.value);
     if (code < 0) {
       const near = nearMatches(s.value, type.values);
@@ -181,7 +181,7 @@ export class Checker {
         'EXPR_TYPE',
         `${JSON.stringify(s.value)} is not a value of category "${type.dict}"${near.length ? `; did you mean ${quoteList(near)}?` : ''} Known values: ${type.values.length ? quoteList(type.values) : '(none: the dictionary is empty)'}`,
         s.span,
-        { dict: type.dict, values: type.values.slice(0, 100), ...(otherSpan ? {} : {}) },
+        { dict: type.dict, values: type.values.slice(0, 100) },
       );
     }
     return { t: 'const', type, value: code, span: s.span };

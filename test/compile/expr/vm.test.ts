@@ -88,6 +88,28 @@ describe('rule VM', () => {
     expect(compiled).toBe(720);
   });
 
+  it('computes every operator bit for bit like the reference on a grid of edge values', () => {
+    const edges = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 3, -7, 0.1, 1e-300, 5e-324, 1e300, 1.7976931348623157e308,
+      2 ** 53, 2 ** 53 + 2, 86400000, 1732350000000, -1732350000000, 3599999.5, 63, 64, 12.75];
+    const binary = ['+', '-', '*', '/', '%', '==', '!=', '<', '<=', '>', '>='].map((o) => `score.churn ${o} event.amount`);
+    const fns = ['min', 'max', 'pow', 'coalesce'].map((f) => `${f}(score.churn, event.amount)`);
+    const unary = ['-', 'abs', 'sign', 'floor', 'ceil', 'trunc', 'round', 'sqrt', 'exp', 'log', 'log10', 'sigmoid', 'hourOfDay', 'dayOfWeek', 'isMissing'].map((f) =>
+      f === '-' ? '-score.churn' : `${f}(score.churn)`,
+    );
+    const sets = ['score.churn in [0, 1, 63]', 'score.churn not in [0, 1, 63]', 'score.churn in [-1, 0.5, 1e300]', 'score.churn not in [-1, 0.5, 1e300]'];
+    const progs = [...binary, ...fns, ...unary, ...sets, 'score.churn * 2 + 1', 'score.churn - 3', 'score.churn / 3'].map((s) => compileExpr(s, ENV));
+    const hs = hosts(validatePrograms(programsToBundle(progs), BOUNDS));
+    const features = new Float32Array(FEATURES);
+    for (const a of edges) {
+      for (const b of edges) {
+        const frame = new Float64Array(FRAME_SLOTS);
+        frame[0] = a;
+        frame[2] = b;
+        expect(disagreement(progs, hs, frame, features, false)).toBeUndefined();
+      }
+    }
+  });
+
   it('evaluates conditions with short-circuit, fused compares and set tests exactly', () => {
     const cases: [string, number[], number[], number][] = [
       // source, frame, features, expected
