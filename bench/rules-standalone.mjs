@@ -1,6 +1,6 @@
 // Rule VM benchmark: wasm VM vs the TS reference interpreter vs
 // json-rules-engine on 50 rules (bench/rules.ts). Needs the wasm build:
-//   npm run build && node bench/rules-standalone.mjs
+//   npm run bench:rules   (= npm run build:wasm && node bench/rules-standalone.mjs)
 // The TypeScript sources are bundled on the fly (tsup) into build/bench/,
 // next to build/nextbest.wasm, because the benchmark uses internals that the
 // package does not export.

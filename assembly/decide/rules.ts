@@ -245,10 +245,15 @@ function inSorted(x: f64, p: usize, count: i32): bool {
 
 /** Evaluates the program at `prog` over `frame` (f64[]) and `features` (f32[]). */
 export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
-  return run(prog, frame, features);
+  return evalProgramInline(prog, frame, features);
 }
 
-@inline function run(prog: usize, frame: usize, features: usize): f64 {
+/**
+ * The interpreter itself, inlined where it is called: use it at most at one
+ * hot call site per kernel (a loop over rules) to save the call, and
+ * evalProgram elsewhere.
+ */
+@inline export function evalProgramInline(prog: usize, frame: usize, features: usize): f64 {
   let pc: usize = prog + PROG_HEADER;
   let sp: usize = STACK;
   let tos: f64 = 0;
@@ -420,6 +425,6 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
 /** Evaluates n programs (i32 pointers at progs) over one frame and feature vector; f64 results at out. */
 export function evalPrograms(progs: usize, n: i32, frame: usize, features: usize, out: usize): void {
   for (let i = 0; i < n; i++) {
-    store<f64>(out + (<usize>i << 3), run(<usize>load<i32>(progs + (<usize>i << 2)), frame, features));
+    store<f64>(out + (<usize>i << 3), evalProgramInline(<usize>load<i32>(progs + (<usize>i << 2)), frame, features));
   }
 }
