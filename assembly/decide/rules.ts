@@ -355,28 +355,28 @@ export function evalProgram(prog: usize, frame: usize, features: usize): f64 {
         break;
       }
       // binary operators: a (below) op b (top)
-      case OP_ADD: { sp -= 8; assert(sp >= STACK); tos = load<f64>(sp) + tos; pc += 4; break; }
-      case OP_SUB: { sp -= 8; assert(sp >= STACK); tos = load<f64>(sp) - tos; pc += 4; break; }
-      case OP_MUL: { sp -= 8; assert(sp >= STACK); tos = load<f64>(sp) * tos; pc += 4; break; }
-      case OP_DIV: { sp -= 8; assert(sp >= STACK); tos = load<f64>(sp) / tos; pc += 4; break; }
-      case OP_MOD: { sp -= 8; assert(sp >= STACK); tos = load<f64>(sp) % tos; pc += 4; break; }
-      case OP_MIN: { sp -= 8; assert(sp >= STACK); tos = min<f64>(load<f64>(sp), tos); pc += 4; break; }
-      case OP_MAX: { sp -= 8; assert(sp >= STACK); tos = max<f64>(load<f64>(sp), tos); pc += 4; break; }
-      case OP_POW: { sp -= 8; assert(sp >= STACK); tos = hostPow(load<f64>(sp), tos); pc += 4; break; }
+      case OP_ADD: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = load<f64>(sp) + tos; pc += 4; break; }
+      case OP_SUB: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = load<f64>(sp) - tos; pc += 4; break; }
+      case OP_MUL: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = load<f64>(sp) * tos; pc += 4; break; }
+      case OP_DIV: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = load<f64>(sp) / tos; pc += 4; break; }
+      case OP_MOD: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = load<f64>(sp) % tos; pc += 4; break; }
+      case OP_MIN: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = min<f64>(load<f64>(sp), tos); pc += 4; break; }
+      case OP_MAX: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = max<f64>(load<f64>(sp), tos); pc += 4; break; }
+      case OP_POW: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = hostPow(load<f64>(sp), tos); pc += 4; break; }
       case OP_COALESCE: {
         sp -= 8;
-        assert(sp >= STACK);
+        assert(sp >= STACK, "rule VM: stack underflow");
         const a = load<f64>(sp);
         tos = a != a ? tos : a;
         pc += 4;
         break;
       }
-      case OP_EQ: { sp -= 8; assert(sp >= STACK); tos = b2f(load<f64>(sp) == tos); pc += 4; break; }
-      case OP_NE: { sp -= 8; assert(sp >= STACK); tos = b2f(cmpNe(load<f64>(sp), tos)); pc += 4; break; }
-      case OP_LT: { sp -= 8; assert(sp >= STACK); tos = b2f(load<f64>(sp) < tos); pc += 4; break; }
-      case OP_LE: { sp -= 8; assert(sp >= STACK); tos = b2f(load<f64>(sp) <= tos); pc += 4; break; }
-      case OP_GT: { sp -= 8; assert(sp >= STACK); tos = b2f(load<f64>(sp) > tos); pc += 4; break; }
-      case OP_GE: { sp -= 8; assert(sp >= STACK); tos = b2f(load<f64>(sp) >= tos); pc += 4; break; }
+      case OP_EQ: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(load<f64>(sp) == tos); pc += 4; break; }
+      case OP_NE: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(cmpNe(load<f64>(sp), tos)); pc += 4; break; }
+      case OP_LT: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(load<f64>(sp) < tos); pc += 4; break; }
+      case OP_LE: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(load<f64>(sp) <= tos); pc += 4; break; }
+      case OP_GT: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(load<f64>(sp) > tos); pc += 4; break; }
+      case OP_GE: { sp -= 8; assert(sp >= STACK, "rule VM: stack underflow"); tos = b2f(load<f64>(sp) >= tos); pc += 4; break; }
       // top op constant
       case OP_ADD_K: { tos = tos + constArg(prog, pc, 4); pc += 8; break; }
       case OP_SUB_K: { tos = tos - constArg(prog, pc, 4); pc += 8; break; }

@@ -73,6 +73,35 @@ describe('bytecode validator', () => {
     for (const [what, p, re] of cases) expect(refusal(p), what).toMatch(re);
   });
 
+  it('debug build: the VM asserts what the validator promises', () => {
+    // Programs that skipped validation: the debug build must abort, not read out of bounds.
+    const unchecked = (code: number[], consts: number[] = [0]) => ({
+      programs: [{ ...prog(code, consts, 1), resultKind: 'number' as const, slotsRead: [], featuresRead: [] }],
+      ...BOUNDS,
+    });
+    const host = (code: number[]) => {
+      const h = new ProgramHost(WasmInstance.create('debug'), unchecked(code));
+      h.load(new Float64Array(4), new Float32Array(4));
+      return h;
+    };
+    const abort = (code: number[]) => {
+      try {
+        host(code).evalOne(0);
+      } catch (e) {
+        expect((e as NextbestError).code).toBe('WASM_ABORT');
+        return (e as Error).message;
+      }
+      throw new Error('no abort');
+    };
+    expect(abort([OP.LOAD_S!, 4, OP.RET!])).toMatch(/frame slot out of bounds/);
+    expect(abort([OP.LOAD_F!, 9, OP.RET!])).toMatch(/feature out of bounds/);
+    expect(abort([OP.JF_GT_SK!, 0, 0, 0, OP.RET_1!])).toMatch(/jump target out of bounds/);
+    expect(abort([OP.PUSH_K!, 0, OP.ADD!, OP.ADD!, OP.RET!])).toMatch(/stack underflow/);
+    const h = host([OP.RET_1!]);
+    h.wasm.i32[(h.ptrs[0]! + 32) >> 2] = 177; // an opcode no table has
+    expect(() => h.evalOne(0)).toThrow(/unknown opcode/);
+  });
+
   it('refuses a wrong declared stack size and malformed sections', () => {
     const p = compileExpr('x0 + x1 * 2', ENV);
     const good = programsToBundle([p]) as Record<string, unknown>;
