@@ -33,3 +33,24 @@ describe('ProgramHost', () => {
     expect(host.count).toBe(3);
   });
 });
+
+describe('featureBindings', () => {
+  it('binds a schema for expressions', async () => {
+    const { FeatureSchema } = await import('../../src/runtime/features.js');
+    const { featureBindings, mapEnv } = await import('../../src/compile/expr/index.js');
+    const schema = new FeatureSchema([
+      { name: 'tenure', type: 'numeric' },
+      { name: 'plan', type: 'categorical', categories: ['basic', 'gold'] },
+      { name: 'zone', type: 'categorical' },
+      { name: 'my-key', type: 'numeric' },
+    ]);
+    const b = featureBindings(schema);
+    expect(Object.keys(b)).toEqual(['tenure', 'plan', 'zone']);
+    expect(b.plan).toEqual({ type: { kind: 'category', dict: 'plan', values: ['basic', 'gold'] }, source: 'features', index: 1 });
+    expect(b.zone!.type.kind).toBe('number');
+    const prefixed = featureBindings(schema, 'features');
+    expect(Object.keys(prefixed)).toContain('features["my-key"]');
+    const p = compileExpr('features.plan == "gold" and features["my-key"] > 1 and features.zone in [3]', mapEnv(prefixed));
+    expect(p.featuresRead).toEqual([1, 2, 3]);
+  });
+});

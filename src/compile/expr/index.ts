@@ -12,7 +12,8 @@
  * Reference: docs/expressions.md.
  */
 import { NextbestError } from '../../errors.js';
-import { type Ast, type Binding, type ExprEnv, type ExprLimits, type ExprOrigin, type ExprType } from './ast.js';
+import type { FeatureSchema } from '../../runtime/features.js';
+import { IDENT_PATTERN, KEYWORDS, type Ast, type Binding, type ExprEnv, type ExprLimits, type ExprOrigin, type ExprType } from './ast.js';
 import { analyzeProgram, type ProgramCode } from './bytecode.js';
 import { Checker, type TNode } from './checker.js';
 import { CodeGen } from './codegen.js';
@@ -114,4 +115,24 @@ export function mapEnv(bindings: Readonly<Record<string, Binding>>): ExprEnv {
     resolve: (path) => map.get(formatPath(path)),
     names: () => map.keys(),
   };
+}
+
+/**
+ * Bindings for the features of a schema, by name (with an optional path
+ * prefix such as 'features'): numeric features are numbers, categorical ones
+ * with a dictionary are categories whose dictionary is named after the
+ * feature, and categorical ones without a dictionary are numbers (their
+ * codes). Spread it into mapEnv with the caller's own frame bindings.
+ * Without a prefix, a feature whose name is not an identifier (or is a
+ * keyword) cannot be written in an expression and is left out; with one it
+ * is reachable as features["my-key"].
+ */
+export function featureBindings(schema: FeatureSchema, prefix?: string): Record<string, Binding> {
+  const out: Record<string, Binding> = {};
+  schema.defs.forEach((d, index) => {
+    if (!prefix && (!IDENT_PATTERN.test(d.name) || KEYWORDS.has(d.name))) return;
+    const type: ExprType = d.categories ? { kind: 'category', dict: d.name, values: d.categories } : { kind: 'number' };
+    out[formatPath(prefix ? [prefix, d.name] : [d.name])] = { type, source: 'features', index };
+  });
+  return out;
 }
