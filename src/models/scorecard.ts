@@ -380,7 +380,7 @@ export function compileScorecard(spec: ScorecardSpec, schema: FeatureSchema): Sc
             }
             code = schema.categoryCode(f, String(cat));
             if (code < 0) {
-              throw err(`${where}, bin ${j}: "${String(cat).slice(0, 64)}" is not a category of feature "${feature}"`, [...path, i], 'FEATURE_CATEGORY');
+              throw err(`${where}, bin ${j}: "${String(cat).slice(0, 64)}" is not a category of feature "${feature}"`, [...path, i]);
             }
           } else {
             code = typeof cat === 'string' && /^\d+$/.test(cat) ? Number(cat) : typeof cat === 'number' ? cat : NaN;
