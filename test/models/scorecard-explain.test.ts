@@ -53,6 +53,14 @@ describe('scorecard explanations', () => {
     expect(missing.characteristics[1]).toMatchObject({ bin: 'missing', label: 'missing', points: 0, pointsBelowMax: 60, reasonCode: 'INCOME_MISSING' });
     expect(missing.reasons).toEqual([{ code: 'INCOME_MISSING', pointsBelowMax: 60, characteristics: ['income'] }]);
     expect(missing.score).toBe(400 + 40 + 0 + 50 + 70);
+    const nothing = m.explain({});
+    expect(nothing.score).toBe(425);
+    expect(nothing.reasons.map((r) => [r.code, r.pointsBelowMax])).toEqual([
+      ['DELINQ', 70],
+      ['INCOME_MISSING', 60],
+      ['HOUSING', 40],
+      ['AGE', 25],
+    ]);
     // At the maximum everywhere there is nothing to explain.
     expect(m.explain({ age: 40, income: 5000, housing: 'own', delinquencies: 0 }).reasons).toEqual([]);
     // The identity scorecard has no probability.
