@@ -7,7 +7,8 @@
 //   +44 chars      usize -> nChars records of 32 bytes:
 //         +0  featByte   i32   byte offset of the feature in a row (index * 4)
 //         +4  kind       i32   CHAR_NUMERIC | CHAR_CATEGORICAL
-//         +8  thrPtr     usize numeric: nThr f32 thresholds, strictly increasing, finite
+//         +8  thrPtr     usize numeric: nThr f32 thresholds, strictly increasing, finite,
+//                              16-byte aligned and padded with NaN to a multiple of 4
 //         +12 nThr       i32   numeric: thresholds; 0 for categorical
 //         +16 lookPtr    usize i32 bin per interval (numeric, nThr + 1 entries) or
 //                              per category code (categorical, nLook entries)
@@ -29,16 +30,20 @@ export const SCORECARD_NBINS: usize = 52;
 export const CHAR_SIZE: usize = 32;
 export const CHAR_NUMERIC: i32 = 0;
 export const CHAR_CATEGORICAL: i32 = 1;
-/** Threshold lists longer than this are searched by bisection, shorter ones scanned. */
-const LINEAR_SCAN_MAX: i32 = 8;
+/** Threshold lists longer than this are searched by bisection, shorter ones scanned with SIMD. */
+const SIMD_SCAN_MAX: i32 = 32;
 /** Bytes per characteristic written by scorecardExplain: bin i32, pad, points f64. */
 export const EXPLAIN_RECORD: usize = 16;
 
 /** Number of thresholds <= x (x is not NaN). */
 @inline function intervalOf(thr: usize, nThr: i32, x: f32): i32 {
-  if (nThr <= LINEAR_SCAN_MAX) {
+  if (nThr <= SIMD_SCAN_MAX) {
+    // Four thresholds per compare, no data-dependent branch; the NaN padding
+    // after the last threshold never compares >=.
+    const xs = f32x4.splat(x);
+    const end = thr + (<usize>nThr << 2);
     let i = 0;
-    while (i < nThr && x >= load<f32>(thr + (<usize>i << 2))) i++;
+    for (let p = thr; p < end; p += 16) i += <i32>popcnt(i32x4.bitmask(f32x4.ge(xs, v128.load(p))));
     return i;
   }
   let lo = 0;

@@ -670,7 +670,18 @@ export function validateScorecard(o: Record<string, unknown>, numFeatures: numbe
 /** Places a validated table in wasm memory (layout in assembly/score/scorecard.ts); returns the model pointer. */
 export function placeScorecard(wasm: WasmInstance, t: ScorecardTable): number {
   const n = t.features.length;
-  const thrPtr = wasm.place(t.thresholds.length ? t.thresholds : new Float32Array(1));
+  // Each characteristic's thresholds start 16-byte aligned and are padded with
+  // NaN to a multiple of 4, so the kernel compares them four at a time.
+  const padded: number[] = [];
+  const thrAt = new Int32Array(n);
+  for (let c = 0; c < n; c++) {
+    thrAt[c] = padded.length;
+    const t0 = t.thrStart[c]!;
+    const tn = t.thrCount[c]!;
+    for (let i = 0; i < tn; i++) padded.push(t.thresholds[t0 + i]!);
+    while (padded.length % 4 !== 0) padded.push(NaN);
+  }
+  const thrPtr = wasm.place(padded.length ? Float32Array.from(padded) : new Float32Array(4));
   const lookPtr = wasm.place(t.lookup.length ? t.lookup : new Int32Array(1));
   const pointsPtr = wasm.place(t.points);
   const chars = wasm.alloc(n * CHAR_SIZE, 16);
@@ -691,7 +702,7 @@ export function placeScorecard(wasm: WasmInstance, t: ScorecardTable): number {
     const p = chars + c * CHAR_SIZE;
     i32[p >> 2] = t.features[c]! * 4;
     i32[(p + 4) >> 2] = t.charKinds[c]!;
-    i32[(p + 8) >> 2] = thrPtr + t.thrStart[c]! * 4;
+    i32[(p + 8) >> 2] = thrPtr + thrAt[c]! * 4;
     i32[(p + 12) >> 2] = t.thrCount[c]!;
     i32[(p + 16) >> 2] = lookPtr + t.lookStart[c]! * 4;
     i32[(p + 20) >> 2] = t.lookCount[c]!;

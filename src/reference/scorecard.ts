@@ -4,7 +4,7 @@
  * values and rows are f32, so f64 comparisons here equal the kernel's f32
  * ones), same summation order in f64, one rounding to f32: results are
  * bitwise equal. The threshold search is a plain scan (the kernel bisects long
- * lists), which the differential tests cross-check.
+ * lists and scans short ones with SIMD), which the differential tests cross-check.
  */
 import type { ScorecardTable } from '../models/scorecard.js';
 

@@ -70,7 +70,7 @@ function randomPoints(rand: () => number): number {
   return rand() < 0.3 ? randInt(rand, -20, 60) : (rand() - 0.3) * 100;
 }
 
-/** A random scorecard: numeric (short and long threshold lists, gaps), categorical with and without a dictionary. */
+/** A random scorecard: numeric (threshold lists for the SIMD scan and for bisection, gaps), categorical with and without a dictionary. */
 export function randomScorecardSpec(rand: () => number): ScorecardSpec {
   const features: FeatureDef[] = [{ name: 'unused', type: 'numeric' }];
   const characteristics: ScorecardSpec['characteristics'] = [];
@@ -83,7 +83,7 @@ export function randomScorecardSpec(rand: () => number): ScorecardSpec {
     if (rand() < 0.7) ch.missing = rand() < 0.5 ? randomPoints(rand) : { points: randomPoints(rand), reasonCode: pick(rand, POOL) };
     if (kind === 'numeric') {
       features.push({ name: feature, type: 'numeric' });
-      const m = rand() < 0.3 ? randInt(rand, 9, 24) : randInt(rand, 1, 8);
+      const m = rand() < 0.1 ? randInt(rand, 33, 70) : rand() < 0.3 ? randInt(rand, 5, 32) : randInt(rand, 1, 4);
       const cuts = new Set<number>();
       while (cuts.size < m) cuts.add(rand() < 0.5 ? randInt(rand, -50, 50) : Math.fround((rand() - 0.5) * 200));
       const b = [...cuts].sort((x, y) => x - y);

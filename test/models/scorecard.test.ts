@@ -105,17 +105,22 @@ describe('scorecard model', () => {
     expect(score(-0)).toBe(1);
     expect(score(null)).toBe(-1);
     expect(score(NaN)).toBe(-1);
-    // 20 thresholds: the kernel bisects; every threshold and its neighbours land right.
-    const cuts = Array.from({ length: 20 }, (_, i) => i * 1.5 - 7);
-    const long = await Model.fromScorecard({
-      characteristics: [
-        { feature: 'x', bins: [{ below: cuts[0], points: 0 }, ...cuts.map((c, i) => ({ from: c, ...(i + 1 < cuts.length ? { below: cuts[i + 1] } : {}), points: i + 1 }))] },
-      ],
-    });
-    cuts.forEach((c, i) => {
-      expect(long.marginOne({ x: c })[0]).toBe(i + 1);
-      expect(long.marginOne({ x: nextF32(c, -1) })[0]).toBe(i);
-    });
+    // Every threshold and its neighbours land right, in the SIMD scan (up to 32
+    // thresholds) and in the bisection (more).
+    for (const count of [5, 32, 33, 80]) {
+      const cuts = Array.from({ length: count }, (_, i) => i * 1.5 - 7);
+      const long = await Model.fromScorecard({
+        characteristics: [
+          { feature: 'x', bins: [{ below: cuts[0], points: 0 }, ...cuts.map((c, i) => ({ from: c, ...(i + 1 < cuts.length ? { below: cuts[i + 1] } : {}), points: i + 1 }))] },
+        ],
+      });
+      cuts.forEach((c, i) => {
+        expect(long.marginOne({ x: c })[0]).toBe(i + 1);
+        expect(long.marginOne({ x: nextF32(c, -1) })[0]).toBe(i);
+      });
+      expect(long.marginOne({ x: Infinity })[0]).toBe(count);
+      expect(long.marginOne({ x: -Infinity })[0]).toBe(0);
+    }
   });
 
   it('scores missing values and unseen categories with their bins', async () => {
