@@ -168,21 +168,164 @@ export function scorecardSchemaFromSpec(spec: ScorecardSpec): FeatureDef[] {
   return [...defs.values()];
 }
 
-function formatBound(v: number): string {
-  return String(v);
-}
-
 function numericLabel(from: number, below: number): string {
   if (from === -Infinity && below === Infinity) return 'any value';
-  if (from === -Infinity) return `< ${formatBound(below)}`;
-  if (below === Infinity) return `>= ${formatBound(from)}`;
-  return `[${formatBound(from)}, ${formatBound(below)})`;
+  if (from === -Infinity) return `< ${below}`;
+  if (below === Infinity) return `>= ${from}`;
+  return `[${from}, ${below})`;
 }
 
 interface BuiltBin {
   points: number;
   reason: string;
   label: string;
+}
+
+type SpecPath = (string | number)[];
+
+/** Checks spec values and builds errors that name the model and locate the field. */
+class SpecChecker {
+  constructor(readonly id: string) {}
+
+  error(msg: string, path: SpecPath = [], code: ErrorCode = 'MODEL_INVALID'): NextbestError {
+    return specError(this.id, msg, path, code);
+  }
+
+  keys(o: Record<string, unknown>, allowed: readonly string[], what: string, path: SpecPath): void {
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) throw this.error(`${what}: unknown field "${k.slice(0, 64)}" (allowed: ${allowed.join(', ')})`, [...path, k]);
+    }
+  }
+
+  points(v: unknown, what: string, path: SpecPath): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > POINTS_LIMIT) {
+      throw this.error(`${what}: points must be a finite number within ±${POINTS_LIMIT}, got ${describe(v)}`, path);
+    }
+    return v;
+  }
+
+  text(v: unknown, what: string, path: SpecPath): string {
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) {
+      throw this.error(`${what} must be a non-empty string of at most ${MAX_TEXT} characters, got ${describe(v)}`, path);
+    }
+    return v;
+  }
+}
+
+/** A spec bin of one characteristic, checked for its common fields; `raw` keeps the kind-specific ones. */
+interface SpecBin extends BuiltBin {
+  raw: Record<string, unknown>;
+}
+
+/** How one characteristic's values map to its spec bins: -1 is "no bin" (other). */
+interface BinMapping {
+  /** Numeric: sorted float32 thresholds (categorical: none). */
+  thresholds: number[];
+  /** Per interval (numeric) or per category code (categorical): the spec bin index, or -1. */
+  lookup: number[];
+  /** Some values reach no spec bin: numeric gaps, unlisted codes. */
+  uncovered: boolean;
+}
+
+/**
+ * Numeric bins [from, below). Bounds compare in float32, the precision of the
+ * inputs: a bound is rounded to the nearest float32 like a value written in a
+ * row, so a value that reads the same as a bound (0.7 and 0.7) equals it and
+ * opens the bin. Bins must not overlap; gaps need `other`.
+ */
+function mapNumericBins(ck: SpecChecker, where: string, at: SpecPath, bins: SpecBin[], hasOther: boolean): BinMapping {
+  const iv = bins.map((b, j) => {
+    const path = [...at, 'bins', j];
+    const bound = (k: 'from' | 'below', unbounded: number): number => {
+      const v = b.raw[k];
+      if (v === undefined) return unbounded;
+      if (typeof v !== 'number' || Number.isNaN(v)) throw ck.error(`${where}, bin ${j}: ${k} must be a number, got ${describe(v)}`, [...path, k]);
+      if (Number.isFinite(v) && Math.abs(v) > F32_MAX) {
+        throw ck.error(`${where}, bin ${j}: ${k} = ${v} is outside the float32 range of the inputs`, [...path, k]);
+      }
+      return v;
+    };
+    const from = bound('from', -Infinity);
+    const below = bound('below', Infinity);
+    if (!(from < below)) throw ck.error(`${where}, bin ${j}: from (${from}) must be below \`below\` (${below})`, path);
+    const lo = Math.fround(from);
+    const hi = Math.fround(below);
+    if (!(lo < hi)) {
+      throw ck.error(`${where}, bin ${j}: [${from}, ${below}) is empty once its bounds are rounded to float32 (the precision of inputs); widen it`, path);
+    }
+    if (!b.label) b.label = numericLabel(from, below);
+    return { j, lo, hi, from, below };
+  });
+  const sorted = [...iv].sort((a, b) => a.lo - b.lo);
+  let gap: string | null = sorted[0]!.lo !== -Infinity ? `values below ${sorted[0]!.from}` : null;
+  for (let k = 1; k < sorted.length; k++) {
+    const p = sorted[k - 1]!;
+    const q = sorted[k]!;
+    if (q.lo < p.hi) {
+      throw ck.error(`${where}: bins ${p.j} (${numericLabel(p.from, p.below)}) and ${q.j} (${numericLabel(q.from, q.below)}) overlap`, [...at, 'bins', q.j]);
+    }
+    if (q.lo > p.hi && gap === null) gap = `values in [${p.below}, ${q.from})`;
+  }
+  const last = sorted[sorted.length - 1]!;
+  if (last.hi !== Infinity && gap === null) gap = `values from ${last.below} up`;
+  if (gap !== null && !hasOther) throw ck.error(`${where}: ${gap} fall in no bin; close the gap or give \`other\` points for them`, [...at, 'bins']);
+  // Every bound is a threshold, so each interval between thresholds lies in one bin or in a gap.
+  const thresholds = [...new Set(iv.flatMap((b) => [b.lo, b.hi]).filter((v) => Number.isFinite(v)))].sort((a, b) => a - b);
+  const lookup: number[] = [];
+  let k = 0;
+  for (let i = 0; i <= thresholds.length; i++) {
+    const lower = i === 0 ? -Infinity : thresholds[i - 1]!;
+    while (k < sorted.length && sorted[k]!.hi <= lower) k++;
+    lookup.push(k < sorted.length && sorted[k]!.lo <= lower ? sorted[k]!.j : -1);
+  }
+  return { thresholds, lookup, uncovered: gap !== null };
+}
+
+/** Categorical bins: dictionary categories, or integer codes for a feature without a dictionary. */
+function mapCategoricalBins(ck: SpecChecker, where: string, at: SpecPath, bins: SpecBin[], hasOther: boolean, schema: FeatureSchema, f: number): BinMapping {
+  const feature = schema.names[f]!;
+  const dict = schema.defs[f]!.categories;
+  const owner = new Map<number, number>();
+  bins.forEach((b, j) => {
+    const path = [...at, 'bins', j, 'categories'];
+    const cats = b.raw.categories;
+    if (!Array.isArray(cats) || cats.length === 0) throw ck.error(`${where}, bin ${j}: categories must be a non-empty list`, path);
+    cats.forEach((cat, i) => {
+      let code: number;
+      if (dict) {
+        if (typeof cat !== 'string' && typeof cat !== 'number') throw ck.error(`${where}, bin ${j}: category ${describe(cat)} must be a string`, [...path, i]);
+        code = schema.categoryCode(f, String(cat));
+        if (code < 0) throw ck.error(`${where}, bin ${j}: "${String(cat).slice(0, 64)}" is not a category of feature "${feature}"`, [...path, i]);
+      } else {
+        code = typeof cat === 'string' && /^\d+$/.test(cat) ? Number(cat) : typeof cat === 'number' ? cat : NaN;
+        if (!Number.isInteger(code) || code < 0 || code > SPEC_MAX_CODE) {
+          throw ck.error(
+            `${where}, bin ${j}: feature "${feature}" has no dictionary, so categories are integer codes in [0, ${SPEC_MAX_CODE}], got ${describe(cat)}`,
+            [...path, i],
+          );
+        }
+      }
+      const prev = owner.get(code);
+      if (prev !== undefined) {
+        throw ck.error(`${where}: category "${String(cat).slice(0, 64)}" is in bins ${prev} and ${j}; a category belongs to one bin`, [...path, i]);
+      }
+      owner.set(code, j);
+    });
+    if (!b.label) b.label = cats.map(String).join(', ');
+  });
+  let codes = dict ? dict.length : 0;
+  if (!dict) for (const code of owner.keys()) codes = Math.max(codes, code + 1);
+  const lookup = Array.from({ length: codes }, (_, code) => owner.get(code) ?? -1);
+  const unlisted = dict ? dict.filter((_, code) => !owner.has(code)) : [];
+  if (unlisted.length > 0 && !hasOther) {
+    throw ck.error(
+      `${where}: categories ${unlisted.slice(0, 5).map((s) => `"${s}"`).join(', ')}${unlisted.length > 5 ? ', ...' : ''} are in no bin; list them or give \`other\` points`,
+      [...at, 'bins'],
+    );
+  }
+  // Codes outside the dictionary (raw vectors) or unlisted codes of a feature
+  // without a dictionary can always occur.
+  return { thresholds: [], lookup, uncovered: true };
 }
 
 /** Compiles a readable scorecard spec against a schema into a validated flat table. */
@@ -192,46 +335,29 @@ export function compileScorecard(spec: ScorecardSpec, schema: FeatureSchema): Sc
   if (typeof id !== 'string' || !MODEL_ID_PATTERN.test(id)) {
     throw specError(String(id).slice(0, 64), `id must match ${MODEL_ID_PATTERN}`, ['id']);
   }
-  const err = (msg: string, path: (string | number)[] = [], code?: ErrorCode) => specError(id, msg, path, code);
-  const checkKeys = (o: Record<string, unknown>, allowed: string[], what: string, path: (string | number)[]) => {
-    for (const k of Object.keys(o)) {
-      if (!allowed.includes(k)) throw err(`${what}: unknown field "${k.slice(0, 64)}" (allowed: ${allowed.join(', ')})`, [...path, k]);
-    }
-  };
-  checkKeys(spec, SPEC_KEYS, 'spec', []);
-  const points = (v: unknown, what: string, path: (string | number)[]): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > POINTS_LIMIT) {
-      throw err(`${what}: points must be a finite number within ±${POINTS_LIMIT}, got ${describe(v)}`, path);
-    }
-    return v;
-  };
-  const text = (v: unknown, what: string, path: (string | number)[]): string => {
-    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) {
-      throw err(`${what} must be a non-empty string of at most ${MAX_TEXT} characters, got ${describe(v)}`, path);
-    }
-    return v;
-  };
+  const ck = new SpecChecker(id);
+  ck.keys(spec, SPEC_KEYS, 'spec', []);
 
-  const basePoints = spec.basePoints === undefined ? 0 : points(spec.basePoints, 'basePoints', ['basePoints']);
+  const basePoints = spec.basePoints === undefined ? 0 : ck.points(spec.basePoints, 'basePoints', ['basePoints']);
   let scaling: ScorecardScaling | null = null;
   if (spec.scaling !== undefined) {
-    if (!isPlainObject(spec.scaling)) throw err('scaling must be { pdo, baseScore, baseOdds }', ['scaling']);
-    checkKeys(spec.scaling, SCALING_KEYS, 'scaling', ['scaling']);
+    if (!isPlainObject(spec.scaling)) throw ck.error('scaling must be { pdo, baseScore, baseOdds }', ['scaling']);
+    ck.keys(spec.scaling, SCALING_KEYS, 'scaling', ['scaling']);
     const s = spec.scaling;
     for (const k of SCALING_KEYS) {
       const v = (s as unknown as Record<string, unknown>)[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw err(`scaling.${k} must be a finite number, got ${describe(v)}`, ['scaling', k]);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw ck.error(`scaling.${k} must be a finite number, got ${describe(v)}`, ['scaling', k]);
     }
     scaling = { pdo: s.pdo, baseScore: s.baseScore, baseOdds: s.baseOdds };
     const problem = scalingProblem(scaling);
-    if (problem) throw err(`scaling: ${problem}`, ['scaling']);
+    if (problem) throw ck.error(`scaling: ${problem}`, ['scaling']);
   }
 
   if (!Array.isArray(spec.characteristics) || spec.characteristics.length === 0) {
-    throw err('characteristics must be a non-empty list of { feature, bins, ... }', ['characteristics']);
+    throw ck.error('characteristics must be a non-empty list of { feature, bins, ... }', ['characteristics']);
   }
   if (spec.characteristics.length > MAX_CHARS) {
-    throw err(`at most ${MAX_CHARS} characteristics, got ${spec.characteristics.length}`, ['characteristics'], 'LIMIT_EXCEEDED');
+    throw ck.error(`at most ${MAX_CHARS} characteristics, got ${spec.characteristics.length}`, ['characteristics'], 'LIMIT_EXCEEDED');
   }
 
   const nChars = spec.characteristics.length;
@@ -252,183 +378,76 @@ export function compileScorecard(spec: ScorecardSpec, schema: FeatureSchema): Sc
   const seenNames = new Set<string>();
 
   spec.characteristics.forEach((ch, c) => {
-    const at: (string | number)[] = ['characteristics', c];
-    if (!isPlainObject(ch)) throw err(`characteristic #${c} must be an object { feature, bins, ... }`, at);
-    const feature = text(ch.feature, `characteristic #${c}: feature`, [...at, 'feature']);
-    const name = ch.name === undefined ? feature : text(ch.name, `characteristic #${c}: name`, [...at, 'name']);
+    const at: SpecPath = ['characteristics', c];
+    if (!isPlainObject(ch)) throw ck.error(`characteristic #${c} must be an object { feature, bins, ... }`, at);
+    const feature = ck.text(ch.feature, `characteristic #${c}: feature`, [...at, 'feature']);
+    const name = ch.name === undefined ? feature : ck.text(ch.name, `characteristic #${c}: name`, [...at, 'name']);
     const where = `characteristic "${name}"`;
-    checkKeys(ch, CHAR_KEYS, where, at);
-    if (seenNames.has(name)) throw err(`${where} appears twice; give each characteristic a unique name`, [...at, 'name']);
+    ck.keys(ch, CHAR_KEYS, where, at);
+    if (seenNames.has(name)) throw ck.error(`${where} appears twice; give each characteristic a unique name`, [...at, 'name']);
     seenNames.add(name);
     names.push(name);
     const f = schema.indexOf(feature);
-    if (f < 0) throw err(`${where}: unknown feature "${feature}"`, [...at, 'feature'], 'FEATURE_UNKNOWN');
+    if (f < 0) throw ck.error(`${where}: unknown feature "${feature}"`, [...at, 'feature'], 'FEATURE_UNKNOWN');
     features[c] = f;
-    const charReason = ch.reasonCode === undefined ? name : text(ch.reasonCode, `${where}: reasonCode`, [...at, 'reasonCode']);
-    if (!Array.isArray(ch.bins) || ch.bins.length === 0) throw err(`${where}: bins must be a non-empty list`, [...at, 'bins']);
+    const charReason = ch.reasonCode === undefined ? name : ck.text(ch.reasonCode, `${where}: reasonCode`, [...at, 'reasonCode']);
+    if (!Array.isArray(ch.bins) || ch.bins.length === 0) throw ck.error(`${where}: bins must be a non-empty list`, [...at, 'bins']);
     const categorical = schema.isCategorical(f);
     charKinds[c] = categorical ? 1 : 0;
-    binStart[c] = bins.length;
 
     const special = (v: unknown, which: 'missing' | 'other'): BuiltBin => {
       const path = [...at, which];
-      if (typeof v === 'number') return { points: points(v, `${where}, ${which} bin`, path), reason: charReason, label: which };
-      if (!isPlainObject(v)) throw err(`${where}: ${which} must be points or { points, reasonCode, label }`, path);
-      checkKeys(v, SPECIAL_BIN_KEYS, `${where}, ${which} bin`, path);
+      if (typeof v === 'number') return { points: ck.points(v, `${where}, ${which} bin`, path), reason: charReason, label: which };
+      if (!isPlainObject(v)) throw ck.error(`${where}: ${which} must be points or { points, reasonCode, label }`, path);
+      ck.keys(v, SPECIAL_BIN_KEYS, `${where}, ${which} bin`, path);
       return {
-        points: points(v.points, `${where}, ${which} bin`, [...path, 'points']),
-        reason: v.reasonCode === undefined ? charReason : text(v.reasonCode, `${where}, ${which} bin: reasonCode`, [...path, 'reasonCode']),
-        label: v.label === undefined ? which : text(v.label, `${where}, ${which} bin: label`, [...path, 'label']),
+        points: ck.points(v.points, `${where}, ${which} bin`, [...path, 'points']),
+        reason: v.reasonCode === undefined ? charReason : ck.text(v.reasonCode, `${where}, ${which} bin: reasonCode`, [...path, 'reasonCode']),
+        label: v.label === undefined ? which : ck.text(v.label, `${where}, ${which} bin: label`, [...path, 'label']),
       };
     };
-
-    // The spec's bins first, in spec order (so an explanation's bin index is the spec's).
-    const specBins = ch.bins as unknown[];
-    const keys = categorical ? CATEGORICAL_BIN_KEYS : NUMERIC_BIN_KEYS;
-    const base = specBins.map((b, j): BuiltBin & { raw: Record<string, unknown> } => {
+    const specBins = (ch.bins as unknown[]).map((b, j): SpecBin => {
       const path = [...at, 'bins', j];
-      if (!isPlainObject(b)) throw err(`${where}, bin ${j}: must be an object with points`, path);
+      if (!isPlainObject(b)) throw ck.error(`${where}, bin ${j}: must be an object with points`, path);
       if (!categorical && b.categories !== undefined) {
-        throw err(`${where}, bin ${j}: feature "${feature}" is numeric; give from/below, not categories`, [...path, 'categories']);
+        throw ck.error(`${where}, bin ${j}: feature "${feature}" is numeric; give from/below, not categories`, [...path, 'categories']);
       }
       if (categorical && (b.from !== undefined || b.below !== undefined)) {
-        throw err(`${where}, bin ${j}: feature "${feature}" is categorical; give categories, not from/below`, path);
+        throw ck.error(`${where}, bin ${j}: feature "${feature}" is categorical; give categories, not from/below`, path);
       }
-      checkKeys(b, keys, `${where}, bin ${j}`, path);
+      ck.keys(b, categorical ? CATEGORICAL_BIN_KEYS : NUMERIC_BIN_KEYS, `${where}, bin ${j}`, path);
       return {
         raw: b,
-        points: points(b.points, `${where}, bin ${j}`, [...path, 'points']),
-        reason: b.reasonCode === undefined ? charReason : text(b.reasonCode, `${where}, bin ${j}: reasonCode`, [...path, 'reasonCode']),
-        label: b.label === undefined ? '' : text(b.label, `${where}, bin ${j}: label`, [...path, 'label']),
+        points: ck.points(b.points, `${where}, bin ${j}`, [...path, 'points']),
+        reason: b.reasonCode === undefined ? charReason : ck.text(b.reasonCode, `${where}, bin ${j}: reasonCode`, [...path, 'reasonCode']),
+        label: b.label === undefined ? '' : ck.text(b.label, `${where}, bin ${j}: label`, [...path, 'label']),
       };
     });
     const missing = special(ch.missing ?? 0, 'missing');
     const other = ch.other === undefined ? null : special(ch.other, 'other');
+    const map = categorical
+      ? mapCategoricalBins(ck, where, at, specBins, other !== null, schema, f)
+      : mapNumericBins(ck, where, at, specBins, other !== null);
+
+    // Bins in table order: the spec's (so an explanation's bin index is the
+    // spec's), missing, then other when values can reach it. Without `other`,
+    // categorical values outside the lists score as missing.
     const first = bins.length;
-    const missingIndex = first + base.length;
-    let otherIndex = -1;
-
-    if (!categorical) {
-      // Bounds compare in float32, the precision of the inputs: a bound is rounded
-      // to the nearest float32, like a value written in a row, so a value that
-      // reads the same as a bound (0.7 and 0.7) is equal to it and opens the bin.
-      const iv = base.map((b, j) => {
-        const path = [...at, 'bins', j];
-        const bound = (k: 'from' | 'below', dflt: number): number => {
-          const v = b.raw[k];
-          if (v === undefined) return dflt;
-          if (typeof v !== 'number' || Number.isNaN(v)) throw err(`${where}, bin ${j}: ${k} must be a number, got ${describe(v)}`, [...path, k]);
-          if (Number.isFinite(v) && Math.abs(v) > F32_MAX) {
-            throw err(`${where}, bin ${j}: ${k} = ${v} is outside the float32 range of the inputs`, [...path, k]);
-          }
-          return v;
-        };
-        const from = bound('from', -Infinity);
-        const below = bound('below', Infinity);
-        if (!(from < below)) throw err(`${where}, bin ${j}: from (${from}) must be below \`below\` (${below})`, path);
-        const lo = Math.fround(from);
-        const hi = Math.fround(below);
-        if (!(lo < hi)) {
-          throw err(`${where}, bin ${j}: [${from}, ${below}) is empty once its bounds are rounded to float32 (the precision of inputs); widen it`, path);
-        }
-        if (!b.label) b.label = numericLabel(from, below);
-        return { j, lo, hi, from, below };
-      });
-      const sorted = [...iv].sort((a, b) => a.lo - b.lo);
-      let gap: string | null = null;
-      if (sorted[0]!.lo !== -Infinity) gap = `values below ${sorted[0]!.from}`;
-      for (let k = 1; k < sorted.length; k++) {
-        const p = sorted[k - 1]!;
-        const q = sorted[k]!;
-        if (q.lo < p.hi) {
-          throw err(`${where}: bins ${p.j} (${numericLabel(p.from, p.below)}) and ${q.j} (${numericLabel(q.from, q.below)}) overlap`, [...at, 'bins', q.j]);
-        }
-        if (q.lo > p.hi && gap === null) gap = `values in [${p.below}, ${q.from})`;
-      }
-      const last = sorted[sorted.length - 1]!;
-      if (last.hi !== Infinity && gap === null) gap = `values from ${last.below} up`;
-      if (gap !== null && other === null) {
-        throw err(`${where}: ${gap} fall in no bin; close the gap or give \`other\` points for them`, [...at, 'bins']);
-      }
-      if (gap !== null) otherIndex = missingIndex + 1;
-      // Every bound is a threshold; each interval between thresholds lies in one bin or in a gap.
-      const thr = [...new Set(iv.flatMap((b) => [b.lo, b.hi]).filter((v) => Number.isFinite(v)))].sort((a, b) => a - b);
-      thrStart[c] = thresholds.length;
-      thrCount[c] = thr.length;
-      thresholds.push(...thr);
-      lookStart[c] = lookup.length;
-      lookCount[c] = thr.length + 1;
-      for (let i = 0; i <= thr.length; i++) {
-        const lower = i === 0 ? -Infinity : thr[i - 1]!;
-        const hit = iv.find((b) => b.lo <= lower && lower < b.hi);
-        lookup.push(hit ? first + hit.j : otherIndex);
-      }
-    } else {
-      const def = schema.defs[f]!;
-      const dict = def.categories;
-      const owner = new Map<number, number>();
-      base.forEach((b, j) => {
-        const path = [...at, 'bins', j, 'categories'];
-        const cats = b.raw.categories;
-        if (!Array.isArray(cats) || cats.length === 0) throw err(`${where}, bin ${j}: categories must be a non-empty list`, path);
-        const shown: string[] = [];
-        cats.forEach((cat, i) => {
-          let code: number;
-          if (dict) {
-            if (typeof cat !== 'string' && typeof cat !== 'number') {
-              throw err(`${where}, bin ${j}: category ${describe(cat)} must be a string`, [...path, i]);
-            }
-            code = schema.categoryCode(f, String(cat));
-            if (code < 0) {
-              throw err(`${where}, bin ${j}: "${String(cat).slice(0, 64)}" is not a category of feature "${feature}"`, [...path, i]);
-            }
-          } else {
-            code = typeof cat === 'string' && /^\d+$/.test(cat) ? Number(cat) : typeof cat === 'number' ? cat : NaN;
-            if (!Number.isInteger(code) || code < 0 || code > SPEC_MAX_CODE) {
-              throw err(
-                `${where}, bin ${j}: feature "${feature}" has no dictionary, so categories are integer codes in [0, ${SPEC_MAX_CODE}], got ${describe(cat)}`,
-                [...path, i],
-              );
-            }
-          }
-          const prev = owner.get(code);
-          if (prev !== undefined) {
-            throw err(`${where}: category "${String(cat).slice(0, 64)}" is in bins ${prev} and ${j}; a category belongs to one bin`, [...path, i]);
-          }
-          owner.set(code, j);
-          shown.push(String(cat));
-        });
-        if (!b.label) b.label = shown.join(', ');
-      });
-      let codes = dict ? dict.length : 0;
-      if (!dict) for (const code of owner.keys()) codes = Math.max(codes, code + 1);
-      if (dict && other === null) {
-        const unlisted = dict.filter((_, code) => !owner.has(code));
-        if (unlisted.length > 0) {
-          throw err(
-            `${where}: categories ${unlisted.slice(0, 5).map((s) => `"${s}"`).join(', ')}${unlisted.length > 5 ? ', ...' : ''} are in no bin; list them or give \`other\` points`,
-            [...at, 'bins'],
-          );
-        }
-      }
-      // Without `other`, a code outside the lists (only possible from raw vectors
-      // or a feature without a dictionary) scores like a missing value.
-      otherIndex = other === null ? missingIndex : missingIndex + 1;
-      lookStart[c] = lookup.length;
-      lookCount[c] = codes;
-      for (let code = 0; code < codes; code++) {
-        const j = owner.get(code);
-        lookup.push(j === undefined ? otherIndex : first + j);
-      }
-      thrStart[c] = thresholds.length;
-    }
-
-    for (const b of base) bins.push({ points: b.points, reason: b.reason, label: b.label });
+    const missingIndex = first + specBins.length;
+    const otherIndex = map.uncovered ? (other !== null ? missingIndex + 1 : missingIndex) : -1;
+    for (const b of specBins) bins.push({ points: b.points, reason: b.reason, label: b.label });
     bins.push(missing);
-    if (other !== null && otherIndex === missingIndex + 1) bins.push(other);
+    if (otherIndex === missingIndex + 1) bins.push(other!);
+    binStart[c] = first;
     binCount[c] = bins.length - first;
     missingBin[c] = missingIndex;
     otherBin[c] = otherIndex;
+    thrStart[c] = thresholds.length;
+    thrCount[c] = map.thresholds.length;
+    for (const v of map.thresholds) thresholds.push(v);
+    lookStart[c] = lookup.length;
+    lookCount[c] = map.lookup.length;
+    for (const j of map.lookup) lookup.push(j < 0 ? otherIndex : first + j);
   });
 
   const reasonCodes: string[] = [];
