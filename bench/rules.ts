@@ -4,8 +4,9 @@
  *   wasm VM     all 50 programs in one crossing (ProgramHost.evalAll), inputs copied in each time
  *   reference   the plain-TS bytecode interpreter (src/reference/expr.ts)
  *   json-rules-engine  the same 50 rules as JSON conditions, engine.run(facts)
- * Reports ns per rule (median and p99 over timed batches of 100 customers;
- * json-rules-engine: per run). Run with `npm run bench:rules`.
+ * Reports ns per rule: best, median and p99 over timed batches of 100
+ * customers (json-rules-engine: per run). On a shared machine p99 mostly
+ * measures preemption; compare peers by their p50 in the same run. Run with `npm run bench:rules`.
  */
 import { Engine } from 'json-rules-engine';
 import { compileExpr, mapEnv, programsToBundle, validatePrograms, type Binding } from '../src/compile/expr/index.js';
@@ -129,9 +130,9 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-function summary(name: string, nsPerRule: number[]): { name: string; median: number; p99: number } {
+function summary(name: string, nsPerRule: number[]): { name: string; best: number; median: number; p99: number } {
   const s = [...nsPerRule].sort((a, b) => a - b);
-  return { name, median: quantile(s, 0.5), p99: quantile(s, 0.99) };
+  return { name, best: s[0]!, median: quantile(s, 0.5), p99: quantile(s, 0.99) };
 }
 
 export async function run(): Promise<void> {
@@ -217,9 +218,11 @@ export async function run(): Promise<void> {
   ];
   const wasmMedian = rows[0]!.median;
   console.log(`rules: ${nRules} eligibility rules, ${cs.length} customers, ${((fired / (200 * nRules)) * 100).toFixed(0)}% of rules true; node ${process.version}`);
-  console.log('peer'.padEnd(36) + 'ns/rule p50'.padStart(12) + 'ns/rule p99'.padStart(12) + 'x wasm p50'.padStart(12));
+  console.log('peer (ns per rule)'.padEnd(36) + 'best'.padStart(10) + 'p50'.padStart(10) + 'p99'.padStart(10) + 'p50/wasm'.padStart(10));
   for (const r of rows) {
-    console.log(r.name.padEnd(36) + r.median.toFixed(1).padStart(12) + r.p99.toFixed(1).padStart(12) + (r.median / wasmMedian).toFixed(1).padStart(12));
+    console.log(
+      r.name.padEnd(36) + r.best.toFixed(1).padStart(10) + r.median.toFixed(1).padStart(10) + r.p99.toFixed(1).padStart(10) + (r.median / wasmMedian).toFixed(1).padStart(10),
+    );
   }
   console.log(`wasm: ${(wasmMedian * nRules).toFixed(0)} ns for all ${nRules} rules of one customer (p50, inputs copied in) ${sink > 0 ? '' : ' '}`);
 }
