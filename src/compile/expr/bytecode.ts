@@ -241,7 +241,8 @@ function checkOffsets(offsets: Int32Array, count: number, total: number, field: 
  * of the engine that will run it. Any failure is BUNDLE_INVALID.
  */
 export function validatePrograms(section: unknown, bounds: { frameSlots: number; features: number }): ProgramSet {
-  for (const [k, v] of Object.entries(bounds ?? {})) {
+  for (const k of ['frameSlots', 'features'] as const) {
+    const v = (bounds as Record<string, unknown> | undefined)?.[k];
     if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 2 ** 28) {
       throw new NextbestError('ARGUMENT_INVALID', `validatePrograms: bounds.${k} must be a non-negative integer, got ${String(v)}`);
     }

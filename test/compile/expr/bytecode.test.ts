@@ -127,6 +127,7 @@ describe('bytecode validator', () => {
       }
     }
     expect(() => validatePrograms(good, { frameSlots: -1, features: 6 })).toThrow(/bounds.frameSlots must be a non-negative integer/);
+    expect(() => validatePrograms(good, { features: 6 } as never)).toThrow(/bounds.frameSlots must be a non-negative integer/);
   });
 
   it('round-trips programs through the bundle section with their sources and kinds', () => {

@@ -124,6 +124,10 @@ describe('expression errors', () => {
     expect(errorOf('((((x0))))', { limits: { maxDepth: 3 } }).details?.column).toBe(4);
     expect(() => compileExpr('x0', ENV, { limits: { maxStack: 1000 } })).toThrow(/maxStack must be an integer in \[1, 256\]/);
     expect(() => compileExpr('x0', ENV, { limits: { maxDepht: 3 } as never })).toThrow(/unknown expression limit "maxDepht"/);
+    expect(() => compileExpr('x0', ENV, { origin: { line: 0, column: 1 } })).toThrow(/origin must be/);
+    expect(() => compileExpr('x0', ENV, { expect: 'text' as never })).toThrow(/expect must be/);
+    expect(() => compileExpr('x0', null as never)).toThrow(/environment with a resolve/);
+    expect(() => compileExpr('x0', { resolve: () => ({ type: { kind: 'number' }, source: 'frame', slot: -1 }) as never })).toThrow(/invalid binding/);
   });
 
   it('BUNDLE_INVALID: the validator names the program and the word', () => {
