@@ -65,17 +65,6 @@ export function checkExpr(source: string, env: ExprEnv, opts?: CompileOptions): 
   if (opts?.expect !== undefined && !['number', 'bool', 'category'].includes(opts.expect)) {
     throw new NextbestError('OPTION_INVALID', `expect must be "number", "bool" or "category", got ${JSON.stringify(opts.expect)}`);
   }
-  const origin = opts?.origin;
-  if (origin !== undefined) {
-    const okPos = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
-    if (origin === null || typeof origin !== 'object' || !okPos(origin.line) || !okPos(origin.column)) {
-      throw new NextbestError('OPTION_INVALID', 'origin must be { file?, line, column } with 1-based integer line and column');
-    }
-    if (origin.indent !== undefined && !(Number.isInteger(origin.indent) && origin.indent >= 0)) {
-      throw new NextbestError('OPTION_INVALID', 'origin.indent must be a non-negative integer');
-    }
-    if (origin.file !== undefined && typeof origin.file !== 'string') throw new NextbestError('OPTION_INVALID', 'origin.file must be a string');
-  }
   if (env === null || typeof env !== 'object' || typeof env.resolve !== 'function') {
     throw new NextbestError('ARGUMENT_INVALID', 'compileExpr needs an environment with a resolve(path) method');
   }

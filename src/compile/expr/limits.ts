@@ -4,7 +4,7 @@
  * JavaScript stack and the wasm VM within its static operand stack.
  */
 import { NextbestError } from '../../errors.js';
-import { DEFAULT_LIMITS, VM_STACK_CAPACITY, type ExprLimits } from './ast.js';
+import { DEFAULT_LIMITS, VM_STACK_CAPACITY, type ExprLimits, type ExprOrigin } from './ast.js';
 
 const CEILINGS: Record<keyof ExprLimits, number> = {
   maxSourceLength: 1 << 24,
@@ -33,4 +33,17 @@ export function resolveLimits(partial?: Partial<ExprLimits>): ExprLimits {
     out[key as keyof ExprLimits] = value as number;
   }
   return out;
+}
+
+/** Checks an expression's origin (positions for error messages). */
+export function checkOrigin(origin: ExprOrigin | undefined): void {
+  if (origin === undefined) return;
+  const okPos = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+  if (origin === null || typeof origin !== 'object' || !okPos(origin.line) || !okPos(origin.column)) {
+    throw new NextbestError('OPTION_INVALID', 'origin must be { file?, line, column } with 1-based integer line and column');
+  }
+  if (origin.indent !== undefined && !(Number.isInteger(origin.indent) && origin.indent >= 0)) {
+    throw new NextbestError('OPTION_INVALID', 'origin.indent must be a non-negative integer');
+  }
+  if (origin.file !== undefined && typeof origin.file !== 'string') throw new NextbestError('OPTION_INVALID', 'origin.file must be a string');
 }

@@ -15,7 +15,7 @@
 import { DEFAULT_LIMITS, KEYWORDS, type Ast, type BinaryOp, type ExprLimits, type ExprOrigin, type Span } from './ast.js';
 import { exprError, type ExprErrorCode } from './diagnostics.js';
 import { tokenize, type Token } from './lexer.js';
-import { resolveLimits } from './limits.js';
+import { checkOrigin, resolveLimits } from './limits.js';
 
 export interface ParseOptions {
   origin?: ExprOrigin;
@@ -345,6 +345,7 @@ class Parser {
 /** Parses an expression into its syntax tree; throws NextbestError EXPR_PARSE or EXPR_LIMIT. */
 export function parseExpr(source: string, opts?: ParseOptions): Ast {
   const limits = resolveLimits(opts?.limits);
+  checkOrigin(opts?.origin);
   if (typeof source !== 'string') {
     throw exprError('EXPR_PARSE', `an expression must be a string, got ${source === null ? 'null' : typeof source}`, '', { start: 0, end: 0 }, opts?.origin);
   }
