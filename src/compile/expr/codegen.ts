@@ -310,7 +310,7 @@ export class CodeGen {
   /** Peephole and layout: thread jumps, drop dead code, resolve labels to word offsets. */
   private finish(): Generated {
     let instrs = this.instrs;
-    // Labels point at instruction indices; keep a per-instruction list of labels to rebuild them.
+    // Labels hold instruction indices; each pass rewrites them for the instructions it keeps.
     for (let pass = 0; pass < 4; pass++) {
       // 1. Thread: a jump whose target is a JMP goes to that JMP's target; a JMP to a return is that return.
       for (const ins of instrs) {
