@@ -354,3 +354,53 @@ export function placePrograms(wasm: WasmInstance, set: ProgramSet): Int32Array {
   });
   return ptrs;
 }
+
+/**
+ * A readable listing of a program (for inspect tools, debugging and test
+ * messages), one instruction per line:
+ *   0  JF_GT_FK  feature 2, k0 (12) -> 10
+ */
+export function disassemble(p: ProgramCode): string {
+  const lines: string[] = [];
+  const { code, consts } = p;
+  for (let pc = 0; pc < code.length; ) {
+    const info = OPS[code[pc]!];
+    if (!info || pc + opWords(info) > code.length) {
+      lines.push(`${String(pc).padStart(4)}  ?? ${code[pc]}`);
+      break;
+    }
+    const args: string[] = [];
+    let target = '';
+    let w = pc + 1;
+    for (const kind of info.operands) {
+      const v = code[w]!;
+      switch (kind) {
+        case 'slot':
+          args.push(`slot ${v}`);
+          break;
+        case 'feature':
+          args.push(`feature ${v}`);
+          break;
+        case 'const':
+          args.push(`k${v} (${consts[v]})`);
+          break;
+        case 'target':
+          target = ` -> ${v}`;
+          break;
+        case 'mask': {
+          const members: number[] = [];
+          for (let i = 0; i < 64; i++) if (((i < 32 ? v >>> i : code[w + 1]! >>> (i - 32)) & 1) === 1) members.push(i);
+          args.push(`{${members.join(', ')}}`);
+          break;
+        }
+        case 'list':
+          args.push(`[${Array.from(consts.subarray(v, v + code[w + 1]!)).join(', ')}]`);
+          break;
+      }
+      w += OPERAND_WORDS[kind];
+    }
+    lines.push(`${String(pc).padStart(4)}  ${info.name}${args.length ? `  ${args.join(', ')}` : ''}${target}`);
+    pc = w;
+  }
+  return lines.join('\n');
+}

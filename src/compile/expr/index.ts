@@ -32,6 +32,7 @@ export {
   placePrograms,
   programsToBundle,
   validatePrograms,
+  disassemble,
   PROGRAM_HEADER_BYTES,
   type ProgramCode,
   type ProgramSet,

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { NextbestError } from '../../../src/errors.js';
 import {
   compileExpr,
+  disassemble,
   OP,
   OPS,
   programsToBundle,
@@ -51,7 +52,7 @@ function disagreement(
     const one = hs[0]!.evalOne(i);
     const all = [ast, ...wasmResults.map((r) => r[i]!), one];
     if (!all.every((v) => sameValue(v, ref))) {
-      return `${p.source}\n  frame ${Array.from(frame)} features ${Array.from(features)}\n  reference ${ref}, ast ${ast}, release ${wasmResults[0]![i]}, debug ${wasmResults[1]![i]}, evalOne ${one}`;
+      return `${p.source}\n  frame ${Array.from(frame)} features ${Array.from(features)}\n  reference ${ref}, ast ${ast}, release ${wasmResults[0]![i]}, debug ${wasmResults[1]![i]}, evalOne ${one}\n${disassemble(p)}`;
     }
   }
   return undefined;
@@ -166,6 +167,10 @@ describe('rule VM', () => {
       'RET_1',
       'RET_0',
     ]);
+    expect(disassemble(rule)).toBe(
+      ['   0  JF_GT_FK  feature 2, k0 (12) -> 10', '   4  JF_IN_F  feature 4, {1, 2} -> 10', '   9  RET_1', '  10  RET_0'].join('\n'),
+    );
+    expect(disassemble(compileExpr('segment in ["s1", "s69"] ? x0 * 2 : -1', ENV))).toContain('IN_LIST  [1, 69]');
     expect(rule.maxStack).toBe(0);
     expect(rule.featuresRead).toEqual([2, 4]);
     const churn = compileExpr('score.churn > 0.3 and not journey.walkout', ENV);
