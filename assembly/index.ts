@@ -9,3 +9,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { evalProgram, evalPrograms } from "./decide/rules";
+export { decide, recordContact } from "./decide/arbitrate";

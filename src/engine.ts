@@ -19,6 +19,10 @@ import { ModelHost } from './models/host.js';
 import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
+import { freshState, validateLayout, type StateLayout } from './state/layout.js';
+import { validateDecisions, type TriggerTable } from './decide/tables.js';
+import { Decisions } from './decide/decider.js';
+import type { ContactRecord, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 
 export interface EngineOptions {
   /** Which wasm build: 'release' (default) or 'debug' (assertions on). */
@@ -59,8 +63,12 @@ export class Engine {
   readonly store: StateStore;
   /** @internal */ readonly wasm: WasmInstance;
   /** @internal */ readonly payload: BundlePayload;
+  /** The per-customer state layout, or undefined when the bundle keeps no customer state. */
+  readonly stateLayout: StateLayout | undefined;
   private readonly models = new Map<string, ModelHost>();
   private readonly encodeOptions: EncodeOptions | undefined;
+  /** Decisions (src/decide/), when the bundle has actions. */
+  private readonly decisions: Decisions | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
     const envelope = decodeEnvelope(bytes);
@@ -80,9 +88,25 @@ export class Engine {
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
     const tables = validateModels(payload.models, this.schema.size);
+    this.stateLayout = payload.state === undefined ? undefined : validateLayout(payload.state);
+    // decisions: validated here, placed below
+    const decisionTables =
+      payload.decisions === undefined
+        ? undefined
+        : validateDecisions(payload.decisions, {
+            features: this.schema.size,
+            contextFields: this.context.size,
+            models: tables,
+            ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
+          });
+    if (decisionTables && !this.stateLayout) throw new NextbestError('BUNDLE_INVALID', 'a bundle with decisions has a state layout (section contacts)');
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
+    // decisions: placed in the same instance, reading the placed models
+    this.decisions =
+      decisionTables &&
+      new Decisions(this.wasm, decisionTables, new Map([...this.models].map(([id, h]) => [id, { table: h.table, ptr: h.ptr }])), this.schema, this.context, this.stateLayout!, opts.encode);
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
   }
@@ -117,6 +141,70 @@ export class Engine {
   /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
   explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
     return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
+  }
+
+  // ---- decisions (src/decide/, docs/decisions.md)
+
+  /** Ids of the bundle's actions, in spec order (empty without decisions). */
+  get actionIds(): string[] {
+    return this.decisions ? this.decisions.tables.actions.map((a) => a.id) : [];
+  }
+
+  /** The bundle's triggers: a journey match requests a decision on a channel. */
+  get triggers(): readonly TriggerTable[] {
+    return this.decisions ? this.decisions.tables.triggers : [];
+  }
+
+  /**
+   * The next best actions for a customer: every action through eligibility,
+   * applicability, suitability, contact policies (the customer's history from
+   * the store), propensity, priority, suppression, exclusion and top-k per
+   * channel, in one kernel call. Does not change the customer's state.
+   */
+  decide(req: DecisionRequest, opts?: DecideOptions): Decision {
+    const d = this.requireDecisions();
+    const id = req?.customerId;
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+      throw new NextbestError('ARGUMENT_INVALID', `customerId must be a non-empty string, got ${JSON.stringify(id)?.slice(0, 64)}`);
+    }
+    return d.decide(id === undefined ? undefined : this.store.get(id), req, opts);
+  }
+
+  /**
+   * The pure form of decide for callers who keep state themselves: the state
+   * (undefined: a customer without history) in, the decision and the state
+   * after it out (deciding does not change it: the same bytes, or fresh state).
+   */
+  decideState(state: Uint8Array | undefined, req: DecisionRequest, opts?: DecideOptions): { decision: Decision; state: Uint8Array } {
+    const d = this.requireDecisions();
+    const decision = d.decide(state, req, opts);
+    return { decision, state: state ?? d.freshState() };
+  }
+
+  /** Remembers a contact outcome (impression, accept, reject) in the customer's contact history in the store. */
+  record(rec: ContactRecord): void {
+    const d = this.requireDecisions();
+    const id = rec?.customerId;
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new NextbestError('ARGUMENT_INVALID', `record needs a customerId (a non-empty string), got ${JSON.stringify(id)?.slice(0, 64)}`);
+    }
+    const state = this.store.get(id) ?? freshState(d.layout);
+    d.record(state, rec);
+    this.store.set(id, state);
+  }
+
+  /** The pure form of record: new state bytes with the contact added (the input is not changed). */
+  recordState(state: Uint8Array | undefined, rec: Omit<ContactRecord, 'customerId'> & { customerId?: string }): Uint8Array {
+    const d = this.requireDecisions();
+    if (state !== undefined && !(state instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', 'customer state must be a Uint8Array');
+    const out = state === undefined ? d.freshState() : state.slice();
+    d.record(out, rec);
+    return out;
+  }
+
+  private requireDecisions(): Decisions {
+    if (!this.decisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
+    return this.decisions;
   }
 
   private host(id: string): ModelHost {

@@ -7,7 +7,8 @@
  *   features                     the customer feature schema
  *   context                      request context fields (channel, placement, ...)
  *   models                       linear / scorecard / xgboost (by file)
- *   ...                          journeys, actions, policies, arbitration, triggers (their own compilers)
+ *   groups, actions, policies, arbitration, triggers   decisions (src/compile/decisions.ts)
+ *   ...                          journeys (their own compiler)
  * Every error names the file, line and column to fix.
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
 import { SpecNode, SpecSource } from './source.js';
+import { compileDecisions } from './decisions.js';
+import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
 
 export const SPEC_FORMAT = 1;
 
@@ -114,6 +117,11 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     for (const [id, node] of modelsNode.entries()) ctx.models.set(id, compileModelEntry(id, node, ctx));
   }
 
+  // Decisions (src/compile/decisions.ts): actions, groups, policies, arbitration, triggers.
+  const decisions = compileDecisions(root, ctx);
+  const stateParts: Omit<StateSection, 'offset'>[] = [];
+  if (decisions) stateParts.push(decisions.contacts);
+
   return {
     meta: {
       name,
@@ -126,6 +134,8 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     features: schema.toJSON(),
     context: context.toJSON(),
     models: [...ctx.models.values()].map(modelToBundle),
+    ...(decisions ? { decisions: decisions.section } : {}),
+    ...(stateParts.length ? { state: layoutToBundle(composeLayout(stateParts)) } : {}),
   };
 }
 

@@ -15,4 +15,12 @@ export interface KernelExports {
   evalProgram(prog: number, frame: number, features: number): number;
   /** Evaluates n programs (i32 pointers at progs) over one frame and feature vector into out (n f64). */
   evalPrograms(progs: number, n: number, frame: number, features: number, out: number): void;
+  /**
+   * One decision (assembly/decide/arbitrate.ts): ranks every action of the decision table dt for the
+   * features, frame (context written by the caller) and customer state; writes the selected candidate
+   * indices to out in rank order and returns how many.
+   */
+  decide(dt: number, features: number, frame: number, state: number, now: number, chanLo: number, chanHi: number, limit: number, explain: number, out: number): number;
+  /** Adds a contact event (outcome bit) of action a on channel c at tS (u32 seconds) to the state's contact history. */
+  recordContact(dt: number, state: number, a: number, c: number, outcome: number, tS: number): number;
 }

@@ -1,0 +1,182 @@
+/**
+ * Places validated decision tables in linear memory, in the layout the
+ * kernel reads (assembly/decide/arbitrate.ts and policy.ts, field by field),
+ * with the kernel's scratch. Program pointers come from placePrograms, model
+ * pointers from the engine's model hosts.
+ */
+import type { WasmInstance } from '../runtime/wasm.js';
+import { placePrograms } from '../compile/expr/bytecode.js';
+import type { ModelTable } from '../models/registry.js';
+import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
+
+const DT_SIZE = 128;
+const ACTION_SIZE = 128;
+const PROG_REF_SIZE = 16;
+const CHECK_SIZE = 16;
+const POLICY_SIZE = 32;
+const MODEL_REF_SIZE = 16;
+export const CAND_SIZE = 64;
+
+export interface PlacedDecisions {
+  /** The decision table. */
+  dt: number;
+  /** Candidate records (CAND_SIZE bytes each). */
+  candidates: number;
+  maxCandidates: number;
+  /** Bit per model of tables.frame.models, per program: the models a program reads. */
+  programNeeds: bigint[];
+}
+
+/** Models each program reads (bit i = tables.frame.models[i]). */
+export function programNeeds(tables: DecisionTables, models: ReadonlyMap<string, ModelTable>): bigint[] {
+  const ranges = tables.frame.models.map((m) => [m.slot, m.slot + models.get(m.id)!.nOutputs] as const);
+  return tables.programs.programs.map((p) => {
+    let need = 0n;
+    for (const s of p.slotsRead) {
+      ranges.forEach(([lo, hi], i) => {
+        if (s >= lo && s < hi) need |= 1n << BigInt(i);
+      });
+    }
+    return need;
+  });
+}
+
+export function placeDecisions(
+  wasm: WasmInstance,
+  tables: DecisionTables,
+  models: ReadonlyMap<string, { table: ModelTable; ptr: number }>,
+  numFeatures: number,
+  contactsOffset: number,
+): PlacedDecisions {
+  const progPtrs = placePrograms(wasm, tables.programs);
+  const needs = programNeeds(tables, new Map([...models].map(([k, v]) => [k, v.table])));
+  const nActions = tables.actions.length;
+  const nChannels = Math.max(1, tables.channels.length);
+  const maxCandidates = Math.max(1, tables.actions.reduce((s, a) => s + a.channels.length, 0));
+
+  const i32 = () => wasm.i32;
+  const f64 = () => wasm.f64;
+  const u32 = () => wasm.u32;
+  const setI32 = (ptr: number, v: number) => (i32()[ptr >> 2] = v);
+  const setF64 = (ptr: number, v: number) => (f64()[ptr >> 3] = v);
+  const setU64 = (ptr: number, v: bigint) => {
+    u32()[ptr >> 2] = Number(v & 0xffffffffn);
+    u32()[(ptr >> 2) + 1] = Number((v >> 32n) & 0xffffffffn);
+  };
+  const placeI32 = (xs: number[]) => (xs.length ? wasm.place(Int32Array.from(xs)) : 0);
+  const progRef = (ptr: number, program: number, rule: number) => {
+    setI32(ptr, progPtrs[program]!);
+    setI32(ptr + 4, rule);
+    setU64(ptr + 8, needs[program]!);
+  };
+
+  // Policies and model refs.
+  const policies = wasm.alloc(Math.max(1, tables.policies.length) * POLICY_SIZE, 16);
+  tables.policies.forEach((p, k) => {
+    const at = policies + k * POLICY_SIZE;
+    setI32(at, p.kind === 'cap' ? 0 : 1);
+    setI32(at + 4, p.n);
+    setI32(at + 8, p.outcomes);
+    setI32(at + 12, p.kind === 'cap' && (p.outcomes & (1 << OUTCOMES.indexOf('impression'))) !== 0 ? 1 : 0);
+    setF64(at + 16, p.windowMs / 1000);
+    setF64(at + 24, p.forMs / 1000);
+  });
+  const modelRefs = wasm.alloc(Math.max(1, tables.frame.models.length) * MODEL_REF_SIZE, 16);
+  let maxGroups = 1;
+  tables.frame.models.forEach((m, k) => {
+    const host = models.get(m.id)!;
+    const at = modelRefs + k * MODEL_REF_SIZE;
+    setI32(at, host.ptr);
+    setI32(at + 4, m.slot * 8);
+    setI32(at + 8, host.table.nOutputs);
+    maxGroups = Math.max(maxGroups, host.table.nGroups, host.table.nOutputs);
+  });
+
+  // Actions.
+  const maskWords = Math.max(1, Math.ceil(nActions / 32));
+  const actions = wasm.alloc(Math.max(1, nActions) * ACTION_SIZE, 16);
+  tables.actions.forEach((a, k) => {
+    const rules = a.rules.length ? wasm.alloc(a.rules.length * PROG_REF_SIZE, 16) : 0;
+    a.rules.forEach(([rule, program], r) => progRef(rules + r * PROG_REF_SIZE, program, rule));
+    const checks = a.checks.length ? wasm.alloc(a.checks.length * CHECK_SIZE, 16) : 0;
+    a.checks.forEach(([policy, tracker], c) => {
+      const at = checks + c * CHECK_SIZE;
+      setI32(at, tables.trackers[tracker]!.offset);
+      setI32(at + 4, policy);
+      setI32(at + 8, tables.policies[policy]!.channel);
+      setI32(at + 12, tracker);
+    });
+    const sets = placeI32(a.sets);
+    let suppress = 0;
+    if (a.suppresses.length) {
+      const bits = new Uint32Array(maskWords);
+      for (const v of a.suppresses) bits[v >>> 5]! |= 1 << (v & 31);
+      suppress = wasm.place(bits);
+    }
+    const at = actions + k * ACTION_SIZE;
+    let mask = 0n;
+    for (const c of a.channels) mask |= 1n << BigInt(c);
+    setU64(at, mask);
+    setI32(at + 8, a.mandatory ? 1 : 0);
+    setI32(at + 12, a.tiers[0]);
+    setI32(at + 16, a.tiers[1]);
+    setI32(at + 20, a.tiers[2]);
+    setI32(at + 24, rules);
+    setI32(at + 28, a.checks.length);
+    setI32(at + 32, checks);
+    setI32(at + 36, a.sets.length);
+    setI32(at + 40, sets);
+    setI32(at + 44, suppress);
+    setF64(at + 48, a.lever);
+    progRef(at + 56, a.propensity, -1);
+    progRef(at + 72, a.value, -1);
+    progRef(at + 88, a.context, -1);
+    progRef(at + 104, a.priority, -1);
+  });
+
+  // Scratch.
+  const channelLimits = wasm.place(Int32Array.from(tables.arbitration.channelLimits));
+  const setTaken = wasm.alloc(Math.max(1, tables.sets.length) * 4, 16);
+  const capUsed = wasm.alloc(Math.max(1, tables.trackers.length) * 4, 16);
+  const candidates = wasm.alloc(maxCandidates * CAND_SIZE, 16);
+  const order = wasm.alloc(maxCandidates * 4, 16);
+  const orderTmp = wasm.alloc(maxCandidates * 4, 16);
+  const placed = wasm.alloc(Math.max(1, nActions) * 4, 16);
+  const channelCount = wasm.alloc(nChannels * 4, 16);
+  const margins = wasm.alloc(maxGroups * 4, 16);
+
+  const dt = wasm.alloc(DT_SIZE, 16);
+  setI32(dt, nActions);
+  setI32(dt + 4, actions);
+  setI32(dt + 8, nChannels);
+  setI32(dt + 12, channelLimits);
+  setI32(dt + 16, tables.policies.length);
+  setI32(dt + 20, policies);
+  setI32(dt + 24, tables.frame.models.length);
+  setI32(dt + 28, modelRefs);
+  setI32(dt + 32, tables.sets.length);
+  setI32(dt + 36, setTaken);
+  setI32(dt + 40, tables.trackers.length);
+  setI32(dt + 44, capUsed);
+  setI32(dt + 48, candidates);
+  setI32(dt + 52, maxCandidates);
+  setI32(dt + 56, order);
+  setI32(dt + 60, orderTmp);
+  setI32(dt + 64, placed);
+  setI32(dt + 68, channelCount);
+  setI32(dt + 72, margins);
+  setI32(dt + 76, numFeatures * 4);
+  setI32(dt + 80, contactsOffset);
+  setI32(dt + 84, tables.frame.channelSlot >= 0 ? tables.frame.channelSlot * 8 : -1);
+  setI32(dt + 88, FACTOR_SLOTS.propensity * 8);
+  setI32(dt + 92, FACTOR_SLOTS.value * 8);
+  setI32(dt + 96, FACTOR_SLOTS.context * 8);
+  setI32(dt + 100, FACTOR_SLOTS.lever * 8);
+  setI32(dt + 104, tables.arbitration.minPriority === undefined ? 0 : 1);
+  setF64(dt + 112, tables.arbitration.minPriority ?? 0);
+  return { dt, candidates, maxCandidates, programNeeds: needs };
+}
+
+/** Outputs of the decision table header: candidate records written, and the models scored (u64). */
+export const DT_N_CANDIDATES = 108;
+export const DT_SCORED = 120;

@@ -1,0 +1,256 @@
+/**
+ * Plain-TypeScript twin of the decision kernel (assembly/decide/arbitrate.ts
+ * and policy.ts), written from the semantics in docs/decisions.md over the
+ * validated tables (not the placed layout): programs run on the bytecode
+ * reference interpreter, models on their reference twins, contact history is
+ * read from the state bytes with a DataView. Differential tests hold the
+ * kernel to it (same records, same ranked list, bitwise the same factors);
+ * benchmarks use it as the plain-JS peer.
+ */
+import { evalReference } from './expr.js';
+import { referenceMargins, type ModelTable } from '../models/registry.js';
+import { referenceTransform } from './transform.js';
+import type { CandidateRecord } from '../decide/explain.js';
+import { FACTOR_SLOTS, OUTCOMES, SLOT_NOW, STAGE, trackerBytes, type DecisionTables, type PolicyTable } from '../decide/tables.js';
+
+export interface ReferenceInput {
+  features: Float32Array;
+  /** The frame with the context fields written (it is copied, not changed). */
+  frame: Float64Array;
+  state: Uint8Array;
+  /** Byte offset of the contacts section in the state. */
+  contactsOffset: number;
+  now: number;
+  /** Requested channel indices (any order). */
+  channels: readonly number[];
+  limit: number;
+}
+
+export interface ReferenceDecision {
+  /** One record per action x requested channel (an action on none of them: one record, channel -1 unless one channel was requested). */
+  records: CandidateRecord[];
+  /** Indices into records of the selected candidates, in rank order. */
+  ranked: number[];
+  /** Ids of the models scored. */
+  scored: string[];
+}
+
+const RANKING = -1;
+
+function u32(state: DataView, at: number): number {
+  return state.getUint32(at, true);
+}
+
+/** The times a tracker holds, as stored (0 = empty). */
+function times(state: DataView, at: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => u32(state, at + 4 * i));
+}
+
+/** True when the policy blocks at nowS given its tracker (policy.ts policyBlocks). */
+export function referencePolicyBlocks(p: PolicyTable, state: DataView, at: number, nowS: number): boolean {
+  const ts = times(state, at, p.n);
+  if (p.kind === 'cap') return ts.filter((t) => t !== 0 && nowS - t < p.windowMs / 1000).length >= p.n;
+  if (p.n === 1) return ts[0]! !== 0 && nowS - ts[0]! < p.forMs / 1000;
+  const until = u32(state, at + 4 * p.n);
+  return until !== 0 && nowS < until;
+}
+
+function capRemaining(p: PolicyTable, state: DataView, at: number, nowS: number): number {
+  return p.n - times(state, at, p.n).filter((t) => t !== 0 && nowS - t < p.windowMs / 1000).length;
+}
+
+export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, ModelTable>, input: ReferenceInput): ReferenceDecision {
+  const frame = Float64Array.from(input.frame);
+  const features = input.features;
+  const state = new DataView(input.state.buffer, input.state.byteOffset, input.state.byteLength);
+  frame[SLOT_NOW] = input.now;
+  const nowS = Math.floor(input.now / 1000);
+  const requested = new Set(input.channels);
+  const progs = t.programs.programs;
+
+  // Models are scored on first read, once.
+  const scored = new Set<string>();
+  const ranges = t.frame.models.map((m) => ({ id: m.id, slot: m.slot, table: models.get(m.id)! }));
+  const run = (program: number): number => {
+    const p = progs[program]!;
+    for (const r of ranges) {
+      if (scored.has(r.id)) continue;
+      if (p.slotsRead.some((s) => s >= r.slot && s < r.slot + r.table.nOutputs)) {
+        const outs = referenceTransform(r.table, referenceMargins(r.table, features, 1, features.length));
+        for (let k = 0; k < r.table.nOutputs; k++) frame[r.slot + k] = outs[k]!;
+        scored.add(r.id);
+      }
+    }
+    return evalReference(p, frame, features);
+  };
+
+  const records: CandidateRecord[] = [];
+  const single = requested.size === 1 ? [...requested][0]! : -1;
+  t.actions.forEach((a, ai) => {
+    const channels = a.channels.filter((c) => requested.has(c));
+    const base = { action: ai, reason2: -1, mandatory: a.mandatory, propensity: NaN, value: NaN, context: NaN, lever: NaN, priority: NaN };
+    if (channels.length === 0) {
+      records.push({ ...base, channel: single, stage: STAGE.channel, reason: 0 });
+      return;
+    }
+    for (const c of channels) {
+      const rec: CandidateRecord = { ...base, channel: c, stage: RANKING, reason: 0 };
+      records.push(rec);
+      if (t.frame.channelSlot >= 0) frame[t.frame.channelSlot] = c;
+      const drop = (stage: number, reason: number) => {
+        rec.stage = stage;
+        rec.reason = reason;
+      };
+      let failed = false;
+      for (let k = 0; k < a.rules.length && !failed; k++) {
+        const [rule, program] = a.rules[k]!;
+        if (run(program) === 0) {
+          drop(k < a.tiers[0] ? STAGE.eligibility : k < a.tiers[0] + a.tiers[1] ? STAGE.applicability : STAGE.suitability, rule);
+          failed = true;
+        }
+      }
+      if (failed) continue;
+      const blocking = a.checks.find(([p, tr]) => {
+        const policy = t.policies[p]!;
+        if (policy.channel >= 0 && policy.channel !== c) return false;
+        return referencePolicyBlocks(policy, state, input.contactsOffset + t.trackers[tr]!.offset, nowS);
+      });
+      if (blocking) {
+        drop(STAGE.policy, blocking[0]);
+        continue;
+      }
+      const bad = (x: number) => (Number.isNaN(x) ? 0 : Number.isFinite(x) ? -1 : 1);
+      rec.propensity = run(a.propensity);
+      if (bad(rec.propensity) >= 0) {
+        drop(STAGE.propensity, bad(rec.propensity));
+        continue;
+      }
+      rec.value = run(a.value);
+      if (bad(rec.value) >= 0) {
+        drop(STAGE.value, bad(rec.value));
+        continue;
+      }
+      rec.context = run(a.context);
+      if (bad(rec.context) >= 0) {
+        drop(STAGE.context, bad(rec.context));
+        continue;
+      }
+      rec.lever = a.lever;
+      frame[FACTOR_SLOTS.propensity] = rec.propensity;
+      frame[FACTOR_SLOTS.value] = rec.value;
+      frame[FACTOR_SLOTS.context] = rec.context;
+      frame[FACTOR_SLOTS.lever] = rec.lever;
+      rec.priority = run(a.priority);
+      if (bad(rec.priority) >= 0) drop(STAGE.priority, bad(rec.priority));
+      else if (t.arbitration.minPriority !== undefined && rec.priority < t.arbitration.minPriority) drop(STAGE.priority, 2);
+    }
+  });
+
+  // Service before sell, from the candidates that reached this stage.
+  const survivors = () => records.map((r, i) => [r, i] as const).filter(([r]) => r.stage === RANKING);
+  const suppressors = survivors().filter(([r]) => t.actions[r.action]!.suppresses.length > 0);
+  for (const [r] of survivors()) {
+    const by = suppressors.find(([s]) => t.actions[s.action]!.suppresses.includes(r.action));
+    if (by) {
+      r.stage = STAGE.suppression;
+      r.reason = by[0].action;
+    }
+  }
+
+  // Rank: mandatory first, priority descending, then candidate order.
+  const order = survivors()
+    .map(([, i]) => i)
+    .sort((i, j) => {
+      const a = records[i]!;
+      const b = records[j]!;
+      if (a.mandatory !== b.mandatory) return a.mandatory ? -1 : 1;
+      if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1;
+      return i - j;
+    });
+
+  // Mutual exclusion: the best-ranked action of each set keeps it.
+  const taken = new Map<number, number>();
+  for (const i of order) {
+    const r = records[i]!;
+    const a = t.actions[r.action]!;
+    const clash = a.sets.find((s) => taken.has(s) && taken.get(s) !== r.action);
+    if (clash !== undefined) {
+      r.stage = STAGE.exclusion;
+      r.reason = clash;
+      r.reason2 = taken.get(clash)!;
+    } else {
+      for (const s of a.sets) taken.set(s, r.action);
+    }
+  }
+
+  // Top-k per channel.
+  const placedOn = new Map<number, number>();
+  const perChannel = new Map<number, number>();
+  const capUsed = new Map<number, number>();
+  const ranked: number[] = [];
+  for (const i of order) {
+    const r = records[i]!;
+    if (r.stage !== RANKING) continue;
+    const a = t.actions[r.action]!;
+    if (placedOn.has(r.action)) {
+      r.stage = STAGE.limit;
+      r.reason = 1;
+      r.reason2 = placedOn.get(r.action)!;
+      continue;
+    }
+    const count = perChannel.get(r.channel) ?? 0;
+    if (count >= input.limit || count >= t.arbitration.channelLimits[r.channel]!) {
+      r.stage = STAGE.limit;
+      r.reason = 0;
+      continue;
+    }
+    const consuming = a.checks.filter(([p]) => {
+      const policy = t.policies[p]!;
+      return (policy.channel < 0 || policy.channel === r.channel) && policy.kind === 'cap' && (policy.outcomes & (1 << OUTCOMES.indexOf('impression'))) !== 0;
+    });
+    const capped = consuming.find(([p, tr]) => {
+      const used = capUsed.get(tr) ?? 0;
+      return used > 0 && capRemaining(t.policies[p]!, state, input.contactsOffset + t.trackers[tr]!.offset, nowS) - used <= 0;
+    });
+    if (capped) {
+      r.stage = STAGE.limit;
+      r.reason = 2;
+      r.reason2 = capped[0];
+      continue;
+    }
+    r.stage = STAGE.selected;
+    r.reason = 0;
+    ranked.push(i);
+    placedOn.set(r.action, r.channel);
+    perChannel.set(r.channel, count + 1);
+    for (const [, tr] of consuming) capUsed.set(tr, (capUsed.get(tr) ?? 0) + 1);
+  }
+  return { records, ranked, scored: [...scored] };
+}
+
+/** Adds a contact event to state bytes in place (policy.ts trackerRecord, arbitrate.ts recordContact). */
+export function referenceRecord(t: DecisionTables, state: Uint8Array, contactsOffset: number, action: number, channel: number, outcome: number, atMs: number): void {
+  const view = new DataView(state.buffer, state.byteOffset, state.byteLength);
+  const tS = Math.floor(atMs / 1000);
+  for (const [p, tr] of t.actions[action]!.checks) {
+    const policy = t.policies[p]!;
+    if (policy.channel >= 0 && policy.channel !== channel) continue;
+    if ((policy.outcomes & (1 << outcome)) === 0) continue;
+    const at = contactsOffset + t.trackers[tr]!.offset;
+    const ts = times(view, at, policy.n);
+    const i = ts.findIndex((x) => x < tS);
+    if (i < 0) continue;
+    ts.splice(i, 0, tS);
+    ts.length = policy.n;
+    ts.forEach((x, k) => view.setUint32(at + 4 * k, x, true));
+    if (policy.kind === 'suppress' && policy.n >= 2) {
+      const newest = ts[0]!;
+      const oldest = ts[policy.n - 1]!;
+      if (oldest !== 0 && newest - oldest < policy.windowMs / 1000) {
+        const end = Math.min(newest + policy.forMs / 1000, 4294967295);
+        const untilAt = at + trackerBytes(policy) - 4;
+        if (end > u32(view, untilAt)) view.setUint32(untilAt, end, true);
+      }
+    }
+  }
+}
