@@ -34,3 +34,17 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export type {
+  DecisionRequest,
+  DecisionContext,
+  DecideOptions,
+  Decision,
+  DecidedAction,
+  DecisionExplanation,
+  CandidateExplanation,
+  RuleExplanation,
+  PolicyExplanation,
+  Factors,
+  ContactRecord,
+} from './decide/types.js';
+export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
