@@ -432,6 +432,8 @@ export function validateDecisions(
     } as PolicyTable;
   });
 
+  const rawActions = arr(o.actions, 'actions', MAX_ACTIONS);
+  const nActions = rawActions.length;
   const contactsSize = int(o.contactsSize, 'contactsSize', 0, 1 << 20);
   const used = new Uint8Array(contactsSize);
   const trackers = arr(o.trackers, 'trackers', 1 << 20).map((t, i) => {
@@ -444,11 +446,12 @@ export function validateDecisions(
       if (used[b]) invalid(`trackers[${i}]: overlaps another tracker at byte ${b}`);
       used[b] = 1;
     }
-    return { policy, action: int(to.action, `trackers[${i}].action`, -1, MAX_ACTIONS - 1), offset };
+    const action = int(to.action, `trackers[${i}].action`, -1, MAX_ACTIONS - 1);
+    if (action >= nActions) invalid(`trackers[${i}].action: no action ${action}`);
+    if (policies[policy]!.each !== action >= 0) invalid(`trackers[${i}]: an \`each\` policy's tracker belongs to one action, a shared one to none`);
+    return { policy, action, offset };
   });
 
-  const rawActions = arr(o.actions, 'actions', MAX_ACTIONS);
-  const nActions = rawActions.length;
   const ids = new Set<string>();
   const actions = rawActions.map((a, i) => {
     const w = `actions[${i}]`;
@@ -501,10 +504,6 @@ export function validateDecisions(
       sets: indexList(ao.sets, `${w}.sets`, sets.length),
       checks,
     } as ActionTable;
-  });
-  trackers.forEach((t, i) => {
-    if (t.action >= nActions) invalid(`trackers[${i}].action: no action ${t.action}`);
-    if (policies[t.policy]!.each !== t.action >= 0) invalid(`trackers[${i}]: an \`each\` policy's tracker belongs to one action, a shared one to none`);
   });
 
   const ab = obj(o.arbitration, 'arbitration');
