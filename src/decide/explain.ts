@@ -13,7 +13,7 @@ import {
   type DecisionTables,
   type PolicyTable,
 } from './tables.js';
-import type { CandidateExplanation, Factors, PolicyExplanation } from './types.js';
+import type { CandidateExplanation, Factors, PolicyExplanation, RuleExplanation } from './types.js';
 
 /** One candidate as the kernel (or its reference twin) leaves it. */
 export interface CandidateRecord {
@@ -61,27 +61,47 @@ export function policyText(p: PolicyTable, channels: readonly string[]): string 
   return `${rule}; ${p.scope}`;
 }
 
-export function policyExplanation(t: DecisionTables, i: number): PolicyExplanation {
-  const p = t.policies[i]!;
-  return { id: p.id, kind: p.kind, text: policyText(p, t.channels), ...(p.description === undefined ? {} : { description: p.description }) };
+/** Rule and policy explanations of a bundle, built once and shared (frozen) by every explanation. */
+const described = new WeakMap<DecisionTables, { rules: readonly RuleExplanation[]; policies: readonly PolicyExplanation[] }>();
+
+function descriptions(t: DecisionTables) {
+  let d = described.get(t);
+  if (!d) {
+    d = {
+      rules: t.rules.map((r) => Object.freeze({ name: r.name, tier: r.tier, owner: r.owner, expression: r.source, ...(r.at ? { at: r.at } : {}) })),
+      policies: t.policies.map((p) =>
+        Object.freeze({ id: p.id, kind: p.kind, text: policyText(p, t.channels), ...(p.description === undefined ? {} : { description: p.description }) }),
+      ),
+    };
+    described.set(t, d);
+  }
+  return d;
 }
 
-const fmt = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x));
+export function policyExplanation(t: DecisionTables, i: number): PolicyExplanation {
+  return descriptions(t).policies[i]!;
+}
+
+/** Numbers in reasons are exact: the shortest text that reads back as the same double. */
+const fmt = (x: number) => String(x);
 
 export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: number | undefined): CandidateExplanation {
   const a = t.actions[r.action]!;
   const stage = STAGES[r.stage] ?? 'selected';
   const channelName = r.channel >= 0 && t.channels.length > 0 ? t.channels[r.channel] : undefined;
-  const out: CandidateExplanation = { action: a.id, ...(channelName === undefined ? {} : { channel: channelName }), stage, reason: '' };
-  const factors: Factors = {};
-  if (r.stage === STAGE.selected || r.stage >= STAGE.propensity) factors.propensity = r.propensity;
-  if (r.stage === STAGE.selected || r.stage >= STAGE.value) factors.value = r.value;
-  if (r.stage === STAGE.selected || r.stage >= STAGE.context) factors.context = r.context;
-  if (r.stage === STAGE.selected || r.stage >= STAGE.priority) {
-    factors.lever = r.lever;
-    factors.priority = r.priority;
+  const out: CandidateExplanation = { action: a.id, stage, reason: '' };
+  if (channelName !== undefined) out.channel = channelName;
+  const reached = r.stage === STAGE.selected ? STAGE.limit : r.stage;
+  if (reached >= STAGE.propensity) {
+    const factors: Factors = { propensity: r.propensity };
+    if (reached >= STAGE.value) factors.value = r.value;
+    if (reached >= STAGE.context) factors.context = r.context;
+    if (reached >= STAGE.priority) {
+      factors.lever = r.lever;
+      factors.priority = r.priority;
+    }
+    out.factors = factors;
   }
-  if (Object.keys(factors).length) out.factors = factors;
   const where = channelName ? ` on ${channelName}` : '';
   switch (stage) {
     case 'selected':
@@ -95,9 +115,8 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
     case 'eligibility':
     case 'applicability':
     case 'suitability': {
-      const rule = t.rules[r.reason]!;
-      out.rule = { name: rule.name, tier: rule.tier, owner: rule.owner, expression: rule.source, ...(rule.at ? { at: rule.at } : {}) };
-      out.reason = `${stage} rule ${rule.name} (${rule.owner}) is false: ${rule.source}`;
+      out.rule = descriptions(t).rules[r.reason]!;
+      out.reason = `${stage} rule ${out.rule.name} (${out.rule.owner}) is false: ${out.rule.expression}`;
       break;
     }
     case 'policy': {

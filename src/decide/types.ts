@@ -96,9 +96,9 @@ export interface CandidateExplanation {
   rank?: number;
   /** A sentence saying why. */
   reason: string;
-  /** The rule that was false (eligibility, applicability, suitability). */
+  /** The rule that was false (eligibility, applicability, suitability); shared by every explanation of the engine, frozen. */
   rule?: RuleExplanation;
-  /** The policy that blocked it (policy stage, or a cap used up within this decision at the limit stage). */
+  /** The policy that blocked it (policy stage, or a cap used up within this decision at the limit stage); shared, frozen. */
   policy?: PolicyExplanation;
   /** The action that suppressed it, took its exclusive set, or its place (limit: placed on another channel). */
   by?: string;

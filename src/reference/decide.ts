@@ -46,17 +46,43 @@ function times(state: DataView, at: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => u32(state, at + 4 * i));
 }
 
+/** Counted events younger than windowS at nowS. */
+function recent(state: DataView, at: number, n: number, nowS: number, windowS: number): number {
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const t = u32(state, at + 4 * i);
+    if (t !== 0 && nowS - t < windowS) count++;
+  }
+  return count;
+}
+
+type ModelRange = { id: string; slot: number; table: ModelTable };
+const needsCache = new WeakMap<DecisionTables, ModelRange[][]>();
+
+/** Per program, the models whose output slots it reads. */
+function modelNeeds(t: DecisionTables, models: ReadonlyMap<string, ModelTable>): ModelRange[][] {
+  let needs = needsCache.get(t);
+  if (!needs) {
+    const ranges = t.frame.models.map((m) => ({ id: m.id, slot: m.slot, table: models.get(m.id)! }));
+    needs = t.programs.programs.map((p) => ranges.filter((r) => p.slotsRead.some((s) => s >= r.slot && s < r.slot + r.table.nOutputs)));
+    needsCache.set(t, needs);
+  }
+  return needs;
+}
+
 /** True when the policy blocks at nowS given its tracker (policy.ts policyBlocks). */
 export function referencePolicyBlocks(p: PolicyTable, state: DataView, at: number, nowS: number): boolean {
-  const ts = times(state, at, p.n);
-  if (p.kind === 'cap') return ts.filter((t) => t !== 0 && nowS - t < p.windowMs / 1000).length >= p.n;
-  if (p.n === 1) return ts[0]! !== 0 && nowS - ts[0]! < p.forMs / 1000;
+  if (p.kind === 'cap') return recent(state, at, p.n, nowS, p.windowMs / 1000) >= p.n;
+  if (p.n === 1) {
+    const t = u32(state, at);
+    return t !== 0 && nowS - t < p.forMs / 1000;
+  }
   const until = u32(state, at + 4 * p.n);
   return until !== 0 && nowS < until;
 }
 
 function capRemaining(p: PolicyTable, state: DataView, at: number, nowS: number): number {
-  return p.n - times(state, at, p.n).filter((t) => t !== 0 && nowS - t < p.windowMs / 1000).length;
+  return p.n - recent(state, at, p.n, nowS, p.windowMs / 1000);
 }
 
 export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, ModelTable>, input: ReferenceInput): ReferenceDecision {
@@ -67,84 +93,95 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
   const nowS = Math.floor(input.now / 1000);
   const requested = new Set(input.channels);
   const progs = t.programs.programs;
-
   // Models are scored on first read, once.
   const scored = new Set<string>();
-  const ranges = t.frame.models.map((m) => ({ id: m.id, slot: m.slot, table: models.get(m.id)! }));
+  const needs = modelNeeds(t, models);
   const run = (program: number): number => {
-    const p = progs[program]!;
-    for (const r of ranges) {
+    for (const r of needs[program]!) {
       if (scored.has(r.id)) continue;
-      if (p.slotsRead.some((s) => s >= r.slot && s < r.slot + r.table.nOutputs)) {
-        const outs = referenceTransform(r.table, referenceMargins(r.table, features, 1, features.length));
-        for (let k = 0; k < r.table.nOutputs; k++) frame[r.slot + k] = outs[k]!;
-        scored.add(r.id);
-      }
+      const outs = referenceTransform(r.table, referenceMargins(r.table, features, 1, features.length));
+      for (let k = 0; k < r.table.nOutputs; k++) frame[r.slot + k] = outs[k]!;
+      scored.add(r.id);
     }
-    return evalReference(p, frame, features);
+    return evalReference(progs[program]!, frame, features);
   };
+  const bad = (x: number) => (Number.isNaN(x) ? 0 : Number.isFinite(x) ? -1 : 1);
 
   const records: CandidateRecord[] = [];
   const single = requested.size === 1 ? [...requested][0]! : -1;
   t.actions.forEach((a, ai) => {
     const channels = a.channels.filter((c) => requested.has(c));
-    const base = { action: ai, reason2: -1, mandatory: a.mandatory, propensity: NaN, value: NaN, context: NaN, lever: NaN, priority: NaN };
+    const record = (channel: number, stage: number): CandidateRecord => ({
+      action: ai,
+      channel,
+      stage,
+      reason: 0,
+      reason2: -1,
+      mandatory: a.mandatory,
+      propensity: NaN,
+      value: NaN,
+      context: NaN,
+      lever: NaN,
+      priority: NaN,
+    });
     if (channels.length === 0) {
-      records.push({ ...base, channel: single, stage: STAGE.channel, reason: 0 });
+      records.push(record(single, STAGE.channel));
       return;
     }
     for (const c of channels) {
-      const rec: CandidateRecord = { ...base, channel: c, stage: RANKING, reason: 0 };
+      const rec = record(c, RANKING);
       records.push(rec);
       if (t.frame.channelSlot >= 0) frame[t.frame.channelSlot] = c;
-      const drop = (stage: number, reason: number) => {
-        rec.stage = stage;
-        rec.reason = reason;
-      };
-      let failed = false;
-      for (let k = 0; k < a.rules.length && !failed; k++) {
-        const [rule, program] = a.rules[k]!;
-        if (run(program) === 0) {
-          drop(k < a.tiers[0] ? STAGE.eligibility : k < a.tiers[0] + a.tiers[1] ? STAGE.applicability : STAGE.suitability, rule);
-          failed = true;
-        }
-      }
-      if (failed) continue;
-      const blocking = a.checks.find(([p, tr]) => {
-        const policy = t.policies[p]!;
-        if (policy.channel >= 0 && policy.channel !== c) return false;
-        return referencePolicyBlocks(policy, state, input.contactsOffset + t.trackers[tr]!.offset, nowS);
-      });
-      if (blocking) {
-        drop(STAGE.policy, blocking[0]);
-        continue;
-      }
-      const bad = (x: number) => (Number.isNaN(x) ? 0 : Number.isFinite(x) ? -1 : 1);
-      rec.propensity = run(a.propensity);
-      if (bad(rec.propensity) >= 0) {
-        drop(STAGE.propensity, bad(rec.propensity));
-        continue;
-      }
-      rec.value = run(a.value);
-      if (bad(rec.value) >= 0) {
-        drop(STAGE.value, bad(rec.value));
-        continue;
-      }
-      rec.context = run(a.context);
-      if (bad(rec.context) >= 0) {
-        drop(STAGE.context, bad(rec.context));
-        continue;
-      }
-      rec.lever = a.lever;
-      frame[FACTOR_SLOTS.propensity] = rec.propensity;
-      frame[FACTOR_SLOTS.value] = rec.value;
-      frame[FACTOR_SLOTS.context] = rec.context;
-      frame[FACTOR_SLOTS.lever] = rec.lever;
-      rec.priority = run(a.priority);
-      if (bad(rec.priority) >= 0) drop(STAGE.priority, bad(rec.priority));
-      else if (t.arbitration.minPriority !== undefined && rec.priority < t.arbitration.minPriority) drop(STAGE.priority, 2);
+      dropAt(rec, a, c);
     }
   });
+
+  /** Runs the per-candidate stages; leaves rec at RANKING or at the stage that dropped it. */
+  function dropAt(rec: CandidateRecord, a: DecisionTables['actions'][number], c: number): void {
+    for (let k = 0; k < a.rules.length; k++) {
+      const [rule, program] = a.rules[k]!;
+      if (run(program) === 0) {
+        rec.stage = k < a.tiers[0] ? STAGE.eligibility : k < a.tiers[0] + a.tiers[1] ? STAGE.applicability : STAGE.suitability;
+        rec.reason = rule;
+        return;
+      }
+    }
+    for (const [p, tr] of a.checks) {
+      const policy = t.policies[p]!;
+      if (policy.channel >= 0 && policy.channel !== c) continue;
+      if (referencePolicyBlocks(policy, state, input.contactsOffset + t.trackers[tr]!.offset, nowS)) {
+        rec.stage = STAGE.policy;
+        rec.reason = p;
+        return;
+      }
+    }
+    const factors: [keyof CandidateRecord & ('propensity' | 'value' | 'context'), number, number][] = [
+      ['propensity', a.propensity, STAGE.propensity],
+      ['value', a.value, STAGE.value],
+      ['context', a.context, STAGE.context],
+    ];
+    for (const [f, program, stage] of factors) {
+      rec[f] = run(program);
+      if (bad(rec[f]) >= 0) {
+        rec.stage = stage;
+        rec.reason = bad(rec[f]);
+        return;
+      }
+    }
+    rec.lever = a.lever;
+    frame[FACTOR_SLOTS.propensity] = rec.propensity;
+    frame[FACTOR_SLOTS.value] = rec.value;
+    frame[FACTOR_SLOTS.context] = rec.context;
+    frame[FACTOR_SLOTS.lever] = rec.lever;
+    rec.priority = run(a.priority);
+    if (bad(rec.priority) >= 0) {
+      rec.stage = STAGE.priority;
+      rec.reason = bad(rec.priority);
+    } else if (t.arbitration.minPriority !== undefined && rec.priority < t.arbitration.minPriority) {
+      rec.stage = STAGE.priority;
+      rec.reason = 2;
+    }
+  }
 
   // Service before sell, from the candidates that reached this stage.
   const survivors = () => records.map((r, i) => [r, i] as const).filter(([r]) => r.stage === RANKING);
