@@ -7,6 +7,8 @@ import { decodeBundle, hex, packValue } from './codec.js';
 import type { BundleMeta } from './format.js';
 import { FeatureSchema } from '../runtime/features.js';
 import { validateModels, type ModelTable } from '../models/registry.js';
+import { validateLayout } from '../state/layout.js';
+import { validateDecisions } from '../decide/tables.js';
 
 export interface BundleReport {
   name: string;
@@ -23,6 +25,10 @@ export interface BundleReport {
   models: { id: string; kind: string; outputs: number; transform: string; summary: string }[];
   /** Encoded size of each payload section, in bytes. */
   sections: Record<string, number>;
+  /** Bytes of customer state per customer, by state section. */
+  state?: { bytes: number; sections: Record<string, number> };
+  /** What the decisions section holds. */
+  decisions?: { actions: number; groups: number; channels: string[]; rules: number; programs: number; policies: number; triggers: number };
 }
 
 export function summarizeModel(t: ModelTable): string {
@@ -48,6 +54,17 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
   const models = validateModels(payload.models, schema.size);
   const sections: Record<string, number> = {};
   for (const [k, v] of Object.entries(payload)) sections[k] = packValue(v).byteLength;
+  const layout = payload.state === undefined ? undefined : validateLayout(payload.state);
+  const ch = context.indexOf('channel');
+  const decisions =
+    payload.decisions === undefined
+      ? undefined
+      : validateDecisions(payload.decisions, {
+          features: schema.size,
+          contextFields: context.size,
+          models,
+          ...(ch >= 0 ? { channelDictionary: context.defs[ch]!.categories ?? [] } : {}),
+        });
   return {
     name: String(meta.name ?? ''),
     version: String(meta.version ?? ''),
@@ -62,6 +79,20 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
     context: schemaRows(context),
     models: models.map((t) => ({ id: t.id, kind: t.kind, outputs: t.nOutputs, transform: t.transform, summary: summarizeModel(t) })),
     sections,
+    ...(layout ? { state: { bytes: layout.size, sections: Object.fromEntries(layout.sections.map((x) => [x.name, x.size])) } } : {}),
+    ...(decisions
+      ? {
+          decisions: {
+            actions: decisions.actions.length,
+            groups: decisions.groups.length,
+            channels: decisions.channels,
+            rules: decisions.rules.length,
+            programs: decisions.programs.programs.length,
+            policies: decisions.policies.length,
+            triggers: decisions.triggers.length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -82,6 +113,13 @@ export function formatReport(r: BundleReport): string {
   if (r.context.length) lines.push(`context   ${r.context.map((f) => `${f.name}${f.type === 'categorical' ? `:cat${cats(f)}` : ''}`).join(', ')}`);
   lines.push(`models    ${r.models.length}`);
   for (const m of r.models) lines.push(`  ${m.id.padEnd(20)} ${m.kind.padEnd(10)} ${m.transform.padEnd(8)} outputs=${m.outputs}  ${m.summary}`);
+  if (r.decisions) {
+    const d = r.decisions;
+    lines.push(
+      `decisions ${d.actions} actions, ${d.groups} groups, ${d.rules} rules (${d.programs} programs), ${d.policies} policies, ${d.triggers} triggers; channels ${d.channels.join(', ') || 'none'}`,
+    );
+  }
+  if (r.state) lines.push(`state     ${r.state.bytes} bytes per customer: ${Object.entries(r.state.sections).map(([k, v]) => `${k} ${v}B`).join(', ')}`);
   lines.push('sections  ' + Object.entries(r.sections).map(([k, v]) => `${k}=${v}B`).join(' '));
   return lines.join('\n');
 }
