@@ -22,7 +22,7 @@ import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExp
 export const MAX_CONTACT_MS = 4294967295 * 1000;
 const CONTACTS = 'contacts';
 
-/** The requested channels of a decision, as a 64-bit mask split in two words. */
+/** The channels of a decision, as a 64-bit mask split in two words. */
 interface ChannelMask {
   lo: number;
   hi: number;
@@ -55,6 +55,10 @@ export class Decisions {
   private readonly contextDicts: (Map<string, number> | undefined)[];
   /** Outputs of each model of tables.frame.models. */
   private readonly modelOutputs: number[];
+  // The arguments of the current call, kept in fields so the hot path allocates no small objects.
+  private limitArg = 0;
+  private explainArg = false;
+  private readonly mask: ChannelMask = { lo: 0, hi: 0 };
 
   constructor(
     wasm: WasmInstance,
@@ -102,11 +106,12 @@ export class Decisions {
   /** One decision over the given state (undefined: no history). The state is not changed. */
   decide(state: Uint8Array | undefined, req: DecisionRequest, opts: DecideOptions | undefined): Decision {
     if (req === null || typeof req !== 'object') throw new NextbestError('ARGUMENT_INVALID', `a decision request is an object { customerId?, features, context }, got ${describe(req)}`);
-    const { limit, explain } = this.options(opts);
+    this.options(opts);
     const wasm = this.wasm;
     this.encodeFeatures(req.features);
     const now = this.encodeContext(req.context);
-    const mask = this.channelMask(req.context.channel);
+    this.channelMask(req.context.channel);
+    const { mask, limitArg: limit, explainArg: explain } = this;
     if (state === undefined) {
       wasm.u8.fill(0, this.statePtr, this.statePtr + this.layout.size);
     } else {
@@ -120,7 +125,7 @@ export class Decisions {
       throw wasmError(e);
     }
     const actions = this.readSelected(nOut);
-    return explain ? { actions, explanation: this.explanation(now, mask, nOut) } : { actions };
+    return explain ? { actions, explanation: this.explanation(now, nOut) } : { actions };
   }
 
   /** Adds one contact outcome to state bytes in place. */
@@ -147,15 +152,17 @@ export class Decisions {
     state.set(wasm.u8.subarray(off, off + this.tables.contactsSize), this.contactsOffset);
   }
 
-  private options(opts: DecideOptions | undefined): { limit: number; explain: boolean } {
-    if (opts === undefined) return { limit: this.tables.arbitration.limit, explain: false };
+  /** Checks the options and sets limitArg and explainArg. */
+  private options(opts: DecideOptions | undefined): void {
+    this.limitArg = this.tables.arbitration.limit;
+    this.explainArg = false;
+    if (opts === undefined) return;
     if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', `decide options must be an object { limit?, explain? }, got ${describe(opts)}`);
-    let limit = this.tables.arbitration.limit;
     if (opts.limit !== undefined) {
       if (typeof opts.limit !== 'number' || !Number.isInteger(opts.limit) || opts.limit < 0) {
         throw new NextbestError('OPTION_INVALID', `limit must be a non-negative integer (actions per channel), got ${describe(opts.limit)}`);
       }
-      limit = Math.min(opts.limit, 0x7fffffff);
+      this.limitArg = Math.min(opts.limit, 0x7fffffff);
     }
     if (opts.explain !== undefined && typeof opts.explain !== 'boolean') {
       throw new NextbestError('OPTION_INVALID', `explain must be true or false, got ${describe(opts.explain)}`);
@@ -163,7 +170,7 @@ export class Decisions {
     for (const k in opts) {
       if (k !== 'limit' && k !== 'explain') throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain`);
     }
-    return { limit, explain: opts.explain === true };
+    this.explainArg = opts.explain === true;
   }
 
   private encodeFeatures(features: DecisionRequest['features']): void {
@@ -232,32 +239,41 @@ export class Decisions {
     );
   }
 
-  private channelMask(v: unknown): ChannelMask {
-    if (this.tables.channels.length === 0) return this.allChannels;
-    if (v === undefined || v === null) return this.allChannels;
-    const one = (name: unknown): number => {
-      const c = typeof name === 'string' ? this.channelIndex.get(name) : undefined;
-      if (c === undefined) {
-        const s = typeof name === 'string' ? name.slice(0, 64) : describe(name);
-        throw new NextbestError('CHANNEL_UNKNOWN', `unknown channel "${s}"${typeof name === 'string' ? near(name, this.tables.channels) : ''}; the channels are ${this.tables.channels.join(', ')}`, {
-          channel: s,
-        });
-      }
-      return c;
-    };
-    if (!Array.isArray(v)) {
-      const c = one(v);
-      return c < 32 ? { lo: (1 << c) >>> 0, hi: 0 } : { lo: 0, hi: (1 << (c - 32)) >>> 0 };
+  /** Sets this.mask to the requested channels. */
+  private channelMask(v: unknown): void {
+    const mask = this.mask;
+    if (this.tables.channels.length === 0 || v === undefined || v === null) {
+      mask.lo = this.allChannels.lo;
+      mask.hi = this.allChannels.hi;
+      return;
     }
-    if (v.length === 0) throw new NextbestError('CHANNEL_UNKNOWN', 'context.channel: an empty list names no channel; leave it out to decide for every channel');
     let lo = 0;
     let hi = 0;
-    for (const name of v) {
-      const c = one(name);
-      if (c < 32) lo |= 1 << c;
-      else hi |= 1 << (c - 32);
+    if (!Array.isArray(v)) {
+      const c = this.channelOf(v);
+      if (c < 32) lo = 1 << c;
+      else hi = 1 << (c - 32);
+    } else {
+      if (v.length === 0) throw new NextbestError('CHANNEL_UNKNOWN', 'context.channel: an empty list names no channel; leave it out to decide for every channel');
+      for (const name of v) {
+        const c = this.channelOf(name);
+        if (c < 32) lo |= 1 << c;
+        else hi |= 1 << (c - 32);
+      }
     }
-    return { lo: lo >>> 0, hi: hi >>> 0 };
+    mask.lo = lo >>> 0;
+    mask.hi = hi >>> 0;
+  }
+
+  private channelOf(name: unknown): number {
+    const c = typeof name === 'string' ? this.channelIndex.get(name) : undefined;
+    if (c === undefined) {
+      const s = typeof name === 'string' ? name.slice(0, 64) : describe(name);
+      throw new NextbestError('CHANNEL_UNKNOWN', `unknown channel "${s}"${typeof name === 'string' ? near(name, this.tables.channels) : ''}; the channels are ${this.tables.channels.join(', ')}`, {
+        channel: s,
+      });
+    }
+    return c;
   }
 
   private actionOf(id: unknown): number {
@@ -283,12 +299,7 @@ export class Decisions {
       if (offered.length === 1) return offered[0]!;
       throw new NextbestError('ARGUMENT_INVALID', `record: channel is required: ${t.actions[a]!.id} is offered on ${offered.map((c) => t.channels[c]).join(', ')}`);
     }
-    const c = typeof channel === 'string' ? this.channelIndex.get(channel) : undefined;
-    if (c === undefined) {
-      const s = typeof channel === 'string' ? channel.slice(0, 64) : describe(channel);
-      throw new NextbestError('CHANNEL_UNKNOWN', `unknown channel "${s}"${typeof channel === 'string' ? near(channel, t.channels) : ''}; the channels are ${t.channels.join(', ')}`, { channel: s });
-    }
-    return c;
+    return this.channelOf(channel);
   }
 
   private readSelected(nOut: number): DecidedAction[] {
@@ -367,7 +378,8 @@ export class Decisions {
     return scores;
   }
 
-  private explanation(now: number, mask: ChannelMask, nOut: number): DecisionExplanation {
+  private explanation(now: number, nOut: number): DecisionExplanation {
+    const mask = this.mask;
     const t = this.tables;
     const ranked = this.readRanked(nOut);
     const rankOf = new Map(ranked.map((c, k) => [c, k + 1]));
