@@ -97,9 +97,9 @@ export class Engine {
             features: this.schema.size,
             contextFields: this.context.size,
             models: tables,
+            state: this.stateLayout,
             ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
           });
-    if (decisionTables && !this.stateLayout) throw new NextbestError('BUNDLE_INVALID', 'a bundle with decisions has a state layout (section contacts)');
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));

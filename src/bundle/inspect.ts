@@ -63,6 +63,7 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
           features: schema.size,
           contextFields: context.size,
           models,
+          state: layout,
           ...(ch >= 0 ? { channelDictionary: context.defs[ch]!.categories ?? [] } : {}),
         });
   return {

@@ -19,6 +19,7 @@ import { DEFAULT_PRIORITY, parseArbitration, type ArbitrationSpec } from './arbi
 import { compileTriggers } from './triggers.js';
 import { decisionEnv, DecisionFrame, type ActionDictionaries, type JourneyResolver } from './decision-env.js';
 import {
+  CONTACTS_SECTION,
   MAX_CHANNELS,
   MAX_DECISION_MODELS,
   TIERS,
@@ -29,7 +30,6 @@ import {
 } from '../decide/tables.js';
 import type { StateSection } from '../state/layout.js';
 
-export const CONTACTS_SECTION = 'contacts';
 export const CONTACTS_VERSION = 1;
 
 /** What journeys contribute to decisions (once the bundle has journeys). */

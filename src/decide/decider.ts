@@ -14,13 +14,12 @@ import type { ModelTable } from '../models/registry.js';
 import { checkState, freshState, section, type StateLayout } from '../state/layout.js';
 import { editDistance } from '../compile/source.js';
 import { CAND_SIZE, DT_N_CANDIDATES, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
-import { OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
+import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
 import { explainCandidate, type CandidateRecord } from './explain.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest } from './types.js';
 
 /** Latest time a contact can be recorded at (u32 seconds). */
 export const MAX_CONTACT_MS = 4294967295 * 1000;
-const CONTACTS = 'contacts';
 
 /** The channels of a decision, as a 64-bit mask split in two words. */
 interface ChannelMask {
@@ -69,13 +68,7 @@ export class Decisions {
     layout: StateLayout,
     encode?: EncodeOptions,
   ) {
-    const contacts = section(layout, CONTACTS);
-    if (!contacts || contacts.size !== tables.contactsSize) {
-      throw new NextbestError(
-        'BUNDLE_INVALID',
-        `state: the contacts section must be ${tables.contactsSize} bytes, as the policies need; got ${contacts ? contacts.size : 'none'}`,
-      );
-    }
+    const contacts = section(layout, CONTACTS_SECTION)!; // validateDecisions checked it
     this.wasm = wasm;
     this.tables = tables;
     this.layout = layout;

@@ -29,6 +29,7 @@ import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
 import { validatePrograms, type ProgramSet } from '../compile/expr/bytecode.js';
 import type { ModelTable } from '../models/registry.js';
+import { section, type StateLayout } from '../state/layout.js';
 
 export const DECISIONS_VERSION = 1;
 
@@ -311,15 +312,19 @@ function pairs(v: unknown, what: string, max: number): [unknown, unknown][] {
   });
 }
 
+/** The state section that holds the contact history. */
+export const CONTACTS_SECTION = 'contacts';
+
 /**
  * Validates a decoded `decisions` section against the bundle's feature count,
- * context field count and models; checks every program against the frame.
+ * context field count, models and state layout (which must hold the contact
+ * history the policies need); checks every program against the frame.
  */
 export function validateDecisions(
-  section: unknown,
-  bounds: { features: number; contextFields: number; models: readonly ModelTable[]; channelDictionary?: readonly string[] },
+  decisions: unknown,
+  bounds: { features: number; contextFields: number; models: readonly ModelTable[]; channelDictionary?: readonly string[]; state: StateLayout | undefined },
 ): DecisionTables {
-  const o = obj(section, 'section');
+  const o = obj(decisions, 'section');
   if (o.version !== DECISIONS_VERSION) invalid(`version: this engine reads version ${DECISIONS_VERSION}, got ${describe(o.version)}`);
 
   const channels = arr(o.channels, 'channels', MAX_CHANNELS).map((c, i) => str(c, `channels[${i}]`, 256));
@@ -435,6 +440,11 @@ export function validateDecisions(
   const rawActions = arr(o.actions, 'actions', MAX_ACTIONS);
   const nActions = rawActions.length;
   const contactsSize = int(o.contactsSize, 'contactsSize', 0, 1 << 20);
+  const contacts = bounds.state && section(bounds.state, CONTACTS_SECTION);
+  if (!bounds.state) throw new NextbestError('BUNDLE_INVALID', 'a bundle with decisions has a state layout (section contacts)');
+  if (!contacts || contacts.size !== contactsSize) {
+    throw new NextbestError('BUNDLE_INVALID', `state: the contacts section must be ${contactsSize} bytes, as the policies need; got ${contacts ? contacts.size : 'none'}`);
+  }
   const used = new Uint8Array(contactsSize);
   const trackers = arr(o.trackers, 'trackers', 1 << 20).map((t, i) => {
     const to = obj(t, `trackers[${i}]`);

@@ -7,6 +7,7 @@ import { compileSpec, Engine, NextbestError, SpecSource } from '../../src/index.
 import { encodeBundle } from '../../src/bundle/codec.js';
 import { validateDecisions, type DecisionTables } from '../../src/decide/tables.js';
 import { validateModels } from '../../src/models/registry.js';
+import { validateLayout } from '../../src/state/layout.js';
 import { compileTriggers } from '../../src/compile/triggers.js';
 
 const HEAD = `bundle: t
@@ -48,7 +49,7 @@ function errorOf(text: string): NextbestError {
 function tablesOf(text: string): DecisionTables {
   const p = compile(text);
   const models = validateModels(p.models, 2);
-  return validateDecisions(p.decisions, { features: 2, contextFields: 1, models, channelDictionary: ['app', 'email'] });
+  return validateDecisions(p.decisions, { features: 2, contextFields: 1, models, channelDictionary: ['app', 'email'], state: validateLayout(p.state) });
 }
 
 describe('spec compiler: decisions', () => {
