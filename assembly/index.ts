@@ -7,3 +7,18 @@ export { modelMargins, modelTransform } from "./score/model";
 export function heapBase(): usize {
   return __heap_base;
 }
+
+// Adaptive models (assembly/score/adaptive.ts), exploration and the seeded PRNG.
+export {
+  adaptiveBinRow,
+  adaptiveScore,
+  adaptiveScoreBin,
+  adaptiveClassify,
+  adaptiveObserve,
+  adaptiveUpdate,
+  adaptiveRebuild,
+  adaptiveRefresh,
+} from "./score/adaptive";
+export { adaptiveExplore, adaptiveAdmit, thompsonDraw } from "./score/explore";
+export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
+export { plog, pexp } from "./shared/logexp";

@@ -11,6 +11,7 @@
 // Kernels trust tables (the loader validated them) but never inputs: any f32
 // bit pattern in a row is handled without reading out of bounds.
 import { linearMargins } from "./linear";
+import { adaptiveMargins } from "./adaptive";
 import { sigmoid32, softmaxInPlace, argmax32, exp32 } from "../shared/math";
 
 export const MODEL_LINEAR: i32 = 1;
@@ -35,6 +36,8 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const kind = load<i32>(model, HEADER_KIND);
   if (kind == MODEL_LINEAR) {
     linearMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_ADAPTIVE) {
+    adaptiveMargins(model, rows, n, strideBytes, out);
   } else {
     abort("unknown model kind");
   }
