@@ -17,6 +17,8 @@ import { validateModels, type ModelTable } from './models/registry.js';
 import { ModelHost } from './models/host.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
+import { Learning, type LearningOptions } from './adaptive/learning.js';
+import type { AdaptiveTable } from './models/adaptive.js';
 
 export interface EngineOptions {
   /** Which wasm build: 'release' (default) or 'debug' (assertions on). */
@@ -27,6 +29,8 @@ export interface EngineOptions {
   store?: StateStore;
   /** Options of the default MemoryStore. */
   memoryStore?: MemoryStoreOptions;
+  /** Adaptive learning: instance limit, exploration seed, decision log bounds. */
+  learning?: LearningOptions;
 }
 
 /** What a host logs about the bundle it runs. */
@@ -41,13 +45,15 @@ export interface BundleInfo {
   keyId?: string;
 }
 
-const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore']);
+const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'learning']);
 
 export class Engine {
   readonly info: BundleInfo;
   readonly schema: FeatureSchema;
   readonly context: FeatureSchema;
   readonly store: StateStore;
+  /** Adaptive models' learning state: observe, record, snapshot, merge, reset (src/adaptive/learning.ts). */
+  readonly learning: Learning;
   /** @internal */ readonly wasm: WasmInstance;
   /** @internal */ readonly payload: BundlePayload;
   private readonly models = new Map<string, ModelHost>();
@@ -73,6 +79,12 @@ export class Engine {
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
+    const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
+    this.learning = new Learning(this.wasm, adaptive.map((t) => ({ table: t, ptr: this.models.get(t.id)!.ptr })), this.schema, {
+      ...opts.learning,
+      encode: opts.encode,
+    });
+    if (payload.learning !== undefined) this.learning.loadBundleSection(payload.learning);
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -94,12 +106,16 @@ export class Engine {
 
   /** Scores one customer with one model: transformed outputs (a fresh Float32Array unless `out` is given). */
   score(modelId: string, features: FeatureObject | Float32Array, out?: Float32Array): Float32Array {
-    return this.host(modelId).runOne(features, this.schema, out, true, this.encodeOptions);
+    const h = this.host(modelId);
+    if (h.table.kind === 'adaptive') this.learning.checkScorable(modelId);
+    return h.runOne(features, this.schema, out, true, this.encodeOptions);
   }
 
   /** Scores a batch of feature vectors (schema order, row-major) with one model. */
   scoreBatch(modelId: string, rows: Float32Array, n: number, out?: Float32Array): Float32Array {
-    return this.host(modelId).run(rows, n, out, true);
+    const h = this.host(modelId);
+    if (h.table.kind === 'adaptive') this.learning.checkScorable(modelId);
+    return h.run(rows, n, out, true);
   }
 
   private host(id: string): ModelHost {

@@ -37,6 +37,10 @@ export const ErrorCodes = {
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',
   WASM_TRAP: 'A kernel trapped (an internal bug: please report it with the bundle).',
+  // adaptive learning and offline evaluation
+  LEARNING_INVALID: 'Learning state bytes (a snapshot or delta) are malformed, corrupted or inconsistent.',
+  LEARNING_INCOMPATIBLE: 'Learning state belongs to a model this bundle lacks or bins differently.',
+  LOG_INVALID: 'A logged decision (offline evaluation input) is malformed.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -37,6 +37,9 @@ export class Model {
 
   /** @internal use the static factories. */
   constructor(table: ModelTable, schema: FeatureSchema, opts?: ModelOptions) {
+    if (table.kind === 'adaptive') {
+      throw new NextbestError('MODEL_KIND', `"${table.id}" is an adaptive model: its scores depend on learning state; load it with AdaptiveModel.fromBundle`);
+    }
     this.table = table;
     this.schema = schema;
     this.host = new ModelHost(WasmInstance.create(opts?.wasm), table, schema.size);

@@ -8,8 +8,9 @@ import { describe } from '../bundle/binary.js';
 import { linearToBundle, placeLinear, validateLinear, type LinearTable } from './linear.js';
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
+import { adaptiveToBundle, placeAdaptive, validateAdaptive, type AdaptiveTable } from './adaptive.js';
 
-export type ModelTable = LinearTable;
+export type ModelTable = LinearTable | AdaptiveTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -28,6 +29,15 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceLinearMargin(t, row, offset);
     },
   } satisfies KindOps<LinearTable>,
+  adaptive: {
+    toBundle: adaptiveToBundle,
+    validate: validateAdaptive,
+    place: placeAdaptive,
+    reference: (t: AdaptiveTable) => {
+      // An adaptive model's output depends on its learning state, which a table does not hold.
+      throw new NextbestError('MODEL_KIND', `adaptive model "${t.id}" is scored with its learning state: use referenceAdaptivePropensity (src/reference/adaptive.ts)`);
+    },
+  } satisfies KindOps<AdaptiveTable>,
 };
 
 function opsFor(kind: unknown, what: string): KindOps<ModelTable> {
