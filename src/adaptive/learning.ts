@@ -461,14 +461,15 @@ export class Learning {
    */
   offered(customerId: string, offers: OfferedAction[], at?: number, token?: number): number {
     if (!Array.isArray(offers)) throw new NextbestError('ARGUMENT_INVALID', 'offered: offers must be an array of { actionId, channel?, modelId, features }');
-    const tok = this.log.begin(customerId, at, token);
-    for (const o of offers) {
+    // Observe every offer first, so a bad one leaves the log untouched.
+    const seen = offers.map((o) => {
       if (o === null || typeof o !== 'object') throw new NextbestError('ARGUMENT_INVALID', 'offered: each offer is { actionId, channel?, modelId, features }');
       const s = this.slot(o.modelId);
-      const key = keyFor(s, { action: o.actionId, channel: o.channel });
       const obs = this.observe(s.id, { action: o.actionId, channel: o.channel }, o.features);
-      this.log.add(customerId, tok, o.actionId, o.channel, s.index, this.instancePtr(s, key, false), obs.scoreBin, obs.bins);
-    }
+      return { o, s, obs, inst: this.instancePtr(s, obs.key, false) };
+    });
+    const tok = this.log.begin(customerId, at, token);
+    for (const { o, s, obs, inst } of seen) this.log.add(customerId, tok, o.actionId, o.channel, s.index, inst, obs.scoreBin, obs.bins);
     return tok;
   }
 
