@@ -41,6 +41,7 @@ export const ErrorCodes = {
   LEARNING_INVALID: 'Learning state bytes (a snapshot or delta) are malformed, corrupted or inconsistent.',
   LEARNING_INCOMPATIBLE: 'Learning state belongs to a model this bundle lacks or bins differently.',
   LOG_INVALID: 'A logged decision (offline evaluation input) is malformed.',
+  POLICY_UNAVAILABLE: 'The bundle cannot act as a policy for offline evaluation (no decision engine or no actions).',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

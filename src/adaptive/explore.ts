@@ -10,7 +10,11 @@
  */
 import { NextbestError } from '../errors.js';
 import { WasmInstance, type WasmVariant } from '../runtime/wasm.js';
-import { seedWords } from '../reference/prng.js';
+
+/** Splits a seed (a non-negative safe integer) into the two u32 halves the kernels take. */
+export function seedWords(seed: number): [number, number] {
+  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
+}
 
 export class Explorer {
   private readonly wasm: WasmInstance;

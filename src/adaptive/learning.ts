@@ -28,8 +28,8 @@ import {
   type InstanceLayout,
 } from '../models/adaptive.js';
 import { compareKeys, decodeLearning, encodeLearning, type LearningModelState, type LearningState } from './snapshot.js';
-import { DecisionLog, type DecisionLogOptions, type OfferedAction, type RecordRequest, type RecordResult } from './outcomes.js';
-import { seedWords } from '../reference/prng.js';
+import { checkId, DecisionLog, type DecisionLogOptions, type OfferedAction, type RecordRequest, type RecordResult } from './outcomes.js';
+import { seedWords } from './explore.js';
 
 export type LearningOutcome = 'accept' | 'reject';
 
@@ -460,6 +460,7 @@ export class Learning {
    * outcome without the caller resending features. Returns the decision token.
    */
   offered(customerId: string, offers: OfferedAction[], at?: number, token?: number): number {
+    checkId(customerId, 'customerId');
     if (!Array.isArray(offers)) throw new NextbestError('ARGUMENT_INVALID', 'offered: offers must be an array of { actionId, channel?, modelId, features }');
     // Observe every offer first, so a bad one leaves the log untouched.
     const seen = offers.map((o) => {

@@ -263,7 +263,8 @@ export class DecisionLog {
   }
 }
 
-function checkId(v: unknown, what: string): void {
+/** Checks an id (customer, action, channel): a non-empty string of at most 256 characters. */
+export function checkId(v: unknown, what: string): void {
   if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
     throw new NextbestError('ARGUMENT_INVALID', `${what} must be a non-empty string of at most ${ID_MAX} characters, got ${JSON.stringify(v)?.slice(0, 40)}`);
   }

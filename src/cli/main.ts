@@ -4,6 +4,7 @@
  *   nextbest build SPEC -o OUT.nbb      compile a spec into a bundle
  *   nextbest inspect BUNDLE [--json]    what is inside
  *   nextbest validate BUNDLE            load it as an engine would; exit 1 if it does not
+ *   nextbest evaluate --log L ...       offline evaluation of a policy (src/cli/evaluate.ts)
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { VERSION } from '../version.js';
 import { buildBundleFile } from '../compile/build.js';
 import { inspectBundle, formatReport } from '../bundle/inspect.js';
 import { Engine } from '../engine.js';
+import { evaluateCommand } from './evaluate.js';
 
 export interface CliIO {
   out(line: string): void;
@@ -29,6 +31,9 @@ usage:
   nextbest build SPEC -o OUT.nbb        compile a spec (YAML/JSON) into a bundle
   nextbest inspect BUNDLE [--json]      show what a bundle holds
   nextbest validate BUNDLE              load a bundle as an engine would (exit 1 if it fails)
+  nextbest evaluate --log LOG.ndjson (--bundle NEW.nbb | --policy POLICY.mjs)
+           [--confidence 0.95] [--interval normal|bootstrap] [--resamples 1000] [--seed 1] [--json]
+                                        estimate a policy's acceptance rate on logged decisions (IPS, SNIPS, DR)
   nextbest help                         this text
 `;
 
@@ -69,6 +74,7 @@ export const commands: Record<string, Command> = {
     io.out(`ok ${path}: ${engine.info.name} ${engine.info.version} sha256 ${engine.info.sha256}`);
     return 0;
   },
+  evaluate: evaluateCommand,
   async help(_args, io) {
     io.out(USAGE);
     return 0;

@@ -4,6 +4,7 @@
  * same seed gives the same numbers bit for bit in TS and in wasm.
  */
 import { plog, pexp } from './logexp.js';
+import { seedWords } from '../adaptive/explore.js';
 
 const MAX_TRIES = 1000;
 
@@ -19,10 +20,7 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Splits a seed (a non-negative safe integer) into the two u32 halves the kernels take. */
-export function seedWords(seed: number): [number, number] {
-  return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
-}
+export { seedWords };
 
 export class ReferencePrng {
   private s0 = 0;
