@@ -43,7 +43,8 @@
 //   classifier[S] f64 (propensity per score bin), active[P] i32 (predictor indices).
 //
 // Every outcome adds 1 to one bin per predictor, so each predictor's bin sums
-// equal the totals (the loader checks this of any snapshot). Hence the
+// equal the totals, and to at most one score bin (the loader checks this of
+// any snapshot). Hence the
 // per-predictor normaliser log(1 + sumNeg) - log(1 + sumPos) is the one
 // cached `norm`, and scoring an active predictor is one load and two adds.
 // Caches are pure functions of the counts (recomputed, never adjusted), so
@@ -87,6 +88,8 @@ export const INST_NEGATIVES: usize = 40;
 
 // Observation: what a decision remembers to learn from its outcome later.
 //   +0 score f64  +8 propensity f64  +16 scoreBin i32  +20 reserved  +24 bins u16[nPredictors]
+// scoreBin is -1 when no predictor was active: the score then says nothing
+// about the customer and the outcome is not counted in the classifier.
 export const OBS_SCORE: usize = 0;
 export const OBS_PROPENSITY: usize = 8;
 export const OBS_SCORE_BIN: usize = 16;
@@ -198,8 +201,10 @@ export function adaptiveObserve(model: usize, inst: usize, row: usize, obs: usiz
   const bins = obs + OBS_BINS;
   adaptiveBinRow(model, row, bins);
   const score = adaptiveScore(model, inst, bins);
-  const sb = adaptiveScoreBin(model, score);
-  const p = load<f64>(inst + off(model, AD_OFF_CLASSIFIER) + (<usize>sb << 3));
+  // Without an active predictor the score says nothing about the customer:
+  // such outcomes are not counted in the classifier (score bin -1).
+  const sb = load<i32>(inst, INST_NACTIVE) == 0 ? -1 : adaptiveScoreBin(model, score);
+  const p = load<f64>(inst + off(model, AD_OFF_CLASSIFIER) + (<usize>(sb < 0 ? 0 : sb) << 3));
   store<f64>(obs, score, OBS_SCORE);
   store<f64>(obs, p, OBS_PROPENSITY);
   store<i32>(obs, sb, OBS_SCORE_BIN);
@@ -209,7 +214,8 @@ export function adaptiveObserve(model: usize, inst: usize, row: usize, obs: usiz
 /**
  * Learns one outcome (positive != 0: accept) of an observation: +1 to the
  * observed bin of every predictor, to the total and to the observed score
- * bin; recomputes the caches those counts feed; marks the instance stale.
+ * bin (none when it is -1: decided without active predictors); recomputes
+ * the caches those counts feed; marks the instance stale.
  * Observations are input: returns 1 (and changes nothing) when a bin or the
  * score bin is out of range, else 0.
  */
@@ -221,7 +227,7 @@ export function adaptiveUpdate(model: usize, inst: usize, obs: usize, positive: 
     if (bin >= load<i32>(preds + <usize>p * PRED_SIZE, 8)) return 1;
   }
   const sb = load<i32>(obs, OBS_SCORE_BIN);
-  if (sb < 0 || sb >= load<i32>(model, AD_NSCORE)) return 1;
+  if (sb < -1 || sb >= load<i32>(model, AD_NSCORE)) return 1;
 
   const countAt = inst + off(model, positive != 0 ? AD_OFF_BIN_POS : AD_OFF_BIN_NEG);
   const logAt = inst + off(model, positive != 0 ? AD_OFF_BIN_LOGPOS : AD_OFF_BIN_LOGNEG);
@@ -247,8 +253,10 @@ export function adaptiveUpdate(model: usize, inst: usize, obs: usize, positive: 
     store<f64>(logAt + i, plog(c + 1.0 / <f64>load<i32>(pred, 8)));
     store<f64>(logOdds + i, load<f64>(logPos + i) - load<f64>(logNeg + i));
   }
-  const scoreAt = inst + off(model, positive != 0 ? AD_OFF_SCORE_POS : AD_OFF_SCORE_NEG) + (<usize>sb << 3);
-  store<f64>(scoreAt, load<f64>(scoreAt) + 1.0);
+  if (sb >= 0) {
+    const scoreAt = inst + off(model, positive != 0 ? AD_OFF_SCORE_POS : AD_OFF_SCORE_NEG) + (<usize>sb << 3);
+    store<f64>(scoreAt, load<f64>(scoreAt) + 1.0);
+  }
   store<i32>(inst, 1, INST_STALE);
   return 0;
 }
@@ -340,7 +348,10 @@ export function binsAuc(pos: usize, neg: usize, n: i32): f64 {
  * by pool-adjacent-violators over the score bins, so propensity never falls
  * as the score rises. Each block of pooled bins maps to
  * (0.5 + pos) / (1 + pos + neg); empty bins take the block below them (the
- * lowest block below the first); a model without outcomes says 0.5.
+ * lowest block below the first). With no active predictor every customer
+ * scores the same, and before any outcome is in a score bin there is nothing
+ * to map: then the model is one bin, (0.5 + positives) / (1 + positives +
+ * negatives), which says 0.5 for a model without outcomes.
  */
 export function adaptiveRefresh(model: usize, inst: usize): void {
   const n = load<i32>(model, AD_NPRED);
@@ -368,7 +379,7 @@ export function adaptiveRefresh(model: usize, inst: usize): void {
   const scoreNeg = inst + off(model, AD_OFF_SCORE_NEG);
   const classifier = inst + off(model, AD_OFF_CLASSIFIER);
   let m = 0;
-  for (let b = 0; b < s; b++) {
+  for (let b = 0; b < s && nActive > 0; b++) {
     const p = load<f64>(scorePos + (<usize>b << 3));
     const q = load<f64>(scoreNeg + (<usize>b << 3));
     if (p + q == 0) continue;
@@ -390,7 +401,12 @@ export function adaptiveRefresh(model: usize, inst: usize): void {
     }
   }
   if (m == 0) {
-    for (let b = 0; b < s; b++) store<f64>(classifier + (<usize>b << 3), 0.5);
+    // No active predictor (every customer scores the same) or no outcome in
+    // a score bin yet: the model is one bin, its base rate.
+    const pos = load<f64>(inst, INST_POSITIVES);
+    const neg = load<f64>(inst, INST_NEGATIVES);
+    const base = (0.5 + pos) / (1.0 + pos + neg);
+    for (let b = 0; b < s; b++) store<f64>(classifier + (<usize>b << 3), base);
   } else {
     let j = 0;
     for (let b = 0; b < s; b++) {

@@ -56,7 +56,7 @@ export interface Observation {
   readonly score: number;
   /** The propensity at decision time (before exploration). */
   readonly propensity: number;
-  /** The score bin the outcome is counted in. */
+  /** The score bin the outcome is counted in; -1 when no predictor was active (not counted in the classifier). */
   readonly scoreBin: number;
   /** The bin of every predictor, in predictor order. */
   readonly bins: Uint16Array;
@@ -265,7 +265,7 @@ export class Learning {
     const o = this.obsPtr;
     const u16 = new Uint16Array(this.wasm.memory.buffer, o + OBS_BINS, P);
     u16.set(bins.subarray(offset, offset + P));
-    this.wasm.i32[(o + 16) >> 2] = Number.isInteger(scoreBin) ? scoreBin : -1;
+    this.wasm.i32[(o + 16) >> 2] = Number.isInteger(scoreBin) && scoreBin >= -1 ? scoreBin : -2; // -2: rejected by the kernel
     let rc: number;
     try {
       rc = this.wasm.exports.adaptiveUpdate(s.ptr, inst, o, positive ? 1 : 0);
@@ -643,7 +643,7 @@ function keyFor(s: Slot, ref: InstanceRef | undefined): string {
   return `${action}/${channel}`;
 }
 
-/** Each predictor's bins and the score bins add up to the totals: every outcome lands in exactly one of each. */
+/** Each predictor's bins add up to the totals (every outcome lands in one bin of each); the score bins to at most the totals. */
 function checkInvariants(l: InstanceLayout, c: Float64Array, what: string): void {
   const P = c[0]!;
   const N = c[1]!;
@@ -665,7 +665,7 @@ function checkInvariants(l: InstanceLayout, c: Float64Array, what: string): void
     sp += c[2 + 2 * B + b]!;
     sn += c[2 + 2 * B + l.scoreBins + b]!;
   }
-  if (sp !== P || sn !== N) throw new NextbestError('LEARNING_INVALID', `${what}: the score bins hold ${sp}/${sn} outcomes, the model ${P}/${N}`);
+  if (sp > P || sn > N) throw new NextbestError('LEARNING_INVALID', `${what}: the score bins hold ${sp}/${sn} outcomes, more than the model's ${P}/${N}`);
 }
 
 /** AUC of bins already in score order (highest score = most positive), folded into [0.5, 1]. */

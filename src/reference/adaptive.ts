@@ -120,15 +120,18 @@ export function referenceScoreBin(t: AdaptiveTable, score: number): number {
  * The classifier: score bin -> propensity. Pool adjacent violators over the
  * non-empty score bins (in score order) until pos/(pos+neg) never falls; each
  * pooled block says (0.5 + pos) / (1 + pos + neg); empty bins take the block
- * below them, bins below the first block take the first; no outcomes: 0.5.
+ * below them, bins below the first block take the first. Without an active
+ * predictor (everyone scores the same) or an outcome in a score bin, the
+ * model is one bin: (0.5 + P) / (1 + P + N), 0.5 without outcomes.
  */
 export function referenceClassifier(t: AdaptiveTable, counts: Float64Array): Float64Array {
   const l = instanceLayout(t);
   const S = l.scoreBins;
   const posAt = 2 + 2 * l.totalBins;
   const negAt = posAt + S;
+  const anyActive = referencePredictorActivity(t, counts).active.some(Boolean);
   const blocks: { pos: number; neg: number; start: number }[] = [];
-  for (let b = 0; b < S; b++) {
+  for (let b = 0; b < S && anyActive; b++) {
     const p = counts[posAt + b]!;
     const q = counts[negAt + b]!;
     if (p + q === 0) continue;
@@ -143,7 +146,8 @@ export function referenceClassifier(t: AdaptiveTable, counts: Float64Array): Flo
     }
   }
   const out = new Float64Array(S);
-  if (blocks.length === 0) return out.fill(0.5);
+  // no active predictor (everyone scores the same) or no outcome in a score bin: one bin, the base rate
+  if (blocks.length === 0) return out.fill((0.5 + counts[0]!) / (1.0 + counts[0]! + counts[1]!));
   let j = 0;
   for (let b = 0; b < S; b++) {
     while (j + 1 < blocks.length && blocks[j + 1]!.start <= b) j++;
@@ -164,11 +168,12 @@ export interface ReferenceObservation {
 export function referenceAdaptiveObserve(t: AdaptiveTable, counts: Float64Array, row: Float32Array, offset = 0): ReferenceObservation {
   const bins = referenceAdaptiveBins(t, row, offset);
   const score = referenceAdaptiveScore(t, counts, bins);
-  const scoreBin = referenceScoreBin(t, score);
-  return { bins, score, scoreBin, propensity: referenceClassifier(t, counts)[scoreBin]! };
+  // decided without an active predictor: not counted in the classifier (-1)
+  const scoreBin = referencePredictorActivity(t, counts).active.some(Boolean) ? referenceScoreBin(t, score) : -1;
+  return { bins, score, scoreBin, propensity: referenceClassifier(t, counts)[Math.max(scoreBin, 0)]! };
 }
 
-/** Learns one outcome: +1 to the observed bin of each predictor, the total and the observed score bin. */
+/** Learns one outcome: +1 to the observed bin of each predictor, the total and the observed score bin (none for -1). */
 export function referenceAdaptiveUpdate(t: AdaptiveTable, counts: Float64Array, bins: ArrayLike<number>, scoreBin: number, positive: boolean): void {
   const l = instanceLayout(t);
   const shift = positive ? 0 : l.totalBins;
@@ -176,5 +181,5 @@ export function referenceAdaptiveUpdate(t: AdaptiveTable, counts: Float64Array, 
   t.predictors.forEach((_, k) => {
     counts[2 + shift + l.binBase[k]! + bins[k]!]! += 1;
   });
-  counts[2 + 2 * l.totalBins + (positive ? 0 : l.scoreBins) + scoreBin]! += 1;
+  if (scoreBin >= 0) counts[2 + 2 * l.totalBins + (positive ? 0 : l.scoreBins) + scoreBin]! += 1;
 }
