@@ -18,7 +18,8 @@ export {
   adaptiveUpdate,
   adaptiveRebuild,
   adaptiveRefresh,
+  adaptivePropensities,
 } from "./score/adaptive";
-export { adaptiveExplore, adaptiveAdmit, thompsonDraw } from "./score/explore";
+export { adaptiveExplore, adaptiveExploreMany, adaptiveAdmit, thompsonDraw } from "./score/explore";
 export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
 export { plog, pexp } from "./shared/logexp";

@@ -63,3 +63,15 @@ export function adaptiveAdmit(model: usize, inst: usize, rng: usize): i32 {
   const reach = start + ((1.0 - start) * positives) / full;
   return prngUniform(rng) < reach ? 1 : 0;
 }
+
+/**
+ * Exploration for n instances at once (after adaptivePropensities):
+ * props[i] -> out[i] per the model's setting; one epsilon coin for the call.
+ */
+export function adaptiveExploreMany(model: usize, insts: usize, n: i32, rng: usize, props: usize, out: usize): void {
+  const coin = load<i32>(model, AD_EXPLORE) == EXPLORE_EPSILON ? prngUniform(rng) : 1.0;
+  for (let i = 0; i < n; i++) {
+    const inst = load<usize>(insts + (<usize>i << 2));
+    store<f64>(out + (<usize>i << 3), adaptiveExplore(model, inst, rng, load<f64>(props + (<usize>i << 3)), coin));
+  }
+}

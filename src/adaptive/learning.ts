@@ -240,6 +240,24 @@ export class Learning {
     return this.instancePtr(s, keyFor(s, ref), true);
   }
 
+  /**
+   * A fixed set of instances of one model (e.g. the actions a decision
+   * ranks), scored together: one kernel call bins the customer once and
+   * scores every instance. Scratch is allocated here, once.
+   */
+  group(modelId: string, refs: InstanceRef[]): InstanceGroup {
+    const s = this.slot(modelId);
+    if (!Array.isArray(refs) || refs.length === 0) throw new NextbestError('ARGUMENT_INVALID', 'group: refs must be a non-empty array of { action, channel? }');
+    const keys = refs.map((r) => keyFor(s, r));
+    const ptrs = Int32Array.from(keys, (k) => this.instancePtr(s, k, true));
+    return new InstanceGroup(this, s.id, s.ptr, keys, ptrs, s.layout.nPredictors);
+  }
+
+  /** @internal for InstanceGroup. */
+  get runtime(): { wasm: WasmInstance; rowPtr: number; rngPtr: number; encodeRow: (f: FeatureObject | Float32Array) => void } {
+    return { wasm: this.wasm, rowPtr: this.rowPtr, rngPtr: this.rngPtr, encodeRow: (f) => this.encodeRow(f) };
+  }
+
   /** Learns one outcome of an observation (accept: positive, reject: negative). */
   learn(obs: Observation, outcome: LearningOutcome): void {
     if (obs === null || typeof obs !== 'object') throw new NextbestError('ARGUMENT_INVALID', 'learn: expected an observation from observe()');
@@ -684,4 +702,62 @@ export function orderedAuc(pos: number[], neg: number[]): number {
     area += ((cumNeg / sumNeg - fpr0) * (cumPos / sumPos + tpr0)) / 2;
   }
   return 0.5 + Math.abs(area - 0.5);
+}
+
+/**
+ * Instances of one model scored together (learning.group). propensities()
+ * returns the model propensities, explore() what to rank by under the
+ * model's exploration; both return the group's own Float64Array, reused
+ * across calls (copy it to keep it).
+ */
+export class InstanceGroup {
+  readonly modelId: string;
+  readonly keys: readonly string[];
+  private readonly learning: Learning;
+  private readonly model: number;
+  private readonly insts: number;
+  private readonly bins: number;
+  private readonly props: number;
+  private readonly explored: number;
+  private readonly out: Float64Array;
+
+  /** @internal use learning.group(). */
+  constructor(learning: Learning, modelId: string, model: number, keys: string[], ptrs: Int32Array, nPredictors: number) {
+    const { wasm } = learning.runtime;
+    this.learning = learning;
+    this.modelId = modelId;
+    this.model = model;
+    this.keys = keys;
+    this.insts = wasm.place(ptrs);
+    this.bins = wasm.alloc(2 * Math.max(1, nPredictors), 16);
+    this.props = wasm.alloc(8 * keys.length, 16);
+    this.explored = wasm.alloc(8 * keys.length, 16);
+    this.out = new Float64Array(keys.length);
+  }
+
+  /** The propensity of every instance for one customer. */
+  propensities(features: FeatureObject | Float32Array): Float64Array {
+    const { wasm, rowPtr, encodeRow } = this.learning.runtime;
+    encodeRow(features);
+    try {
+      wasm.exports.adaptivePropensities(this.model, this.insts, this.keys.length, rowPtr, this.bins, this.props);
+    } catch (e) {
+      throw wasmError(e);
+    }
+    this.out.set(wasm.f64.subarray(this.props >> 3, (this.props >> 3) + this.keys.length));
+    return this.out;
+  }
+
+  /** The propensities to rank by (Thompson, epsilon-greedy or none) for one customer. */
+  explore(features: FeatureObject | Float32Array): Float64Array {
+    this.propensities(features);
+    const { wasm, rngPtr } = this.learning.runtime;
+    try {
+      wasm.exports.adaptiveExploreMany(this.model, this.insts, this.keys.length, rngPtr, this.props, this.explored);
+    } catch (e) {
+      throw wasmError(e);
+    }
+    this.out.set(wasm.f64.subarray(this.explored >> 3, (this.explored >> 3) + this.keys.length));
+    return this.out;
+  }
 }

@@ -27,6 +27,10 @@ export interface KernelExports {
   adaptiveRebuild(model: number, inst: number): void;
   /** Re-derives predictor activity (AUC) and the classifier (PAV). */
   adaptiveRefresh(model: number, inst: number): void;
+  /** Bins a row once, then the propensity of each of n instances (pointers at insts) into out (f64). */
+  adaptivePropensities(model: number, insts: number, n: number, row: number, bins: number, out: number): void;
+  /** Exploration of n propensities (props, f64) of n instances into out (f64); one epsilon coin per call. */
+  adaptiveExploreMany(model: number, insts: number, n: number, rng: number, props: number, out: number): void;
   /** Propensity to rank by under the model's exploration (rng: 16-byte PRNG state; coin: the decision's uniform draw). */
   adaptiveExplore(model: number, inst: number, rng: number, p: number, coin: number): number;
   /** 1 when the exposure ramp admits the instance in this decision. */

@@ -111,3 +111,29 @@ describe('exploration', () => {
     expect(() => Explorer.create(1.5)).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }));
   });
 });
+
+describe('instance groups (one call for many actions)', () => {
+  for (const variant of VARIANTS) {
+    it(`score and explore like one instance at a time (${variant})`, async () => {
+      const m = await AdaptiveModel.create(
+        { ...base, features: [...base.features!, { name: 'age', type: 'numeric' }], predictors: { plan: {}, age: { thresholds: [30, 50] } } },
+        { wasm: variant, learning: { seed: 4 } },
+      );
+      const actions = ['a', 'b', 'c', 'd', 'e'];
+      for (let i = 0; i < 400; i++) {
+        const f = { plan: i % 3 ? 'basic' : 'premium', age: (i * 7) % 70 };
+        const a = actions[i % actions.length]!;
+        m.learn(m.observe(f, { action: a }), (i * 13) % 7 < (a === 'b' ? 3 : 1) ? 'accept' : 'reject');
+      }
+      const g = m.learning.group('offers', actions.map((action) => ({ action })));
+      const f = { plan: 'premium', age: 44 };
+      const props = Array.from(g.propensities(f));
+      expect(props).toEqual(actions.map((action) => m.propensity(f, { action })));
+      m.learning.seed(77);
+      const explored = Array.from(g.explore(f));
+      m.learning.seed(77);
+      expect(explored).toEqual(actions.map((action, i) => m.learning.explore('offers', { action }, props[i]!, 1)));
+      expect(() => m.learning.group('offers', [])).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }));
+    });
+  }
+});
