@@ -9,12 +9,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { NextbestError } from './errors.js';
-import { decodeBundle, hex } from './bundle/codec.js';
+import { decodeEnvelope, decodePayload, hex } from './bundle/codec.js';
+import { parseTrustedKeys, verifyEnvelope } from './bundle/sign.js';
 import type { BundleMeta, BundlePayload } from './bundle/format.js';
 import { FeatureSchema, type EncodeOptions, type FeatureObject } from './runtime/features.js';
 import { WasmInstance, type WasmVariant } from './runtime/wasm.js';
 import { validateModels, type ModelTable } from './models/registry.js';
 import { ModelHost } from './models/host.js';
+import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
@@ -29,6 +31,11 @@ export interface EngineOptions {
   store?: StateStore;
   /** Options of the default MemoryStore. */
   memoryStore?: MemoryStoreOptions;
+  /**
+   * PEM Ed25519 public keys. When given, only bundles signed by one of them load
+   * (the signature is checked before the payload is decoded).
+   */
+  trustedKeys?: string[];
   /** Adaptive learning: instance limit, exploration seed, decision log bounds. */
   learning?: LearningOptions;
 }
@@ -43,9 +50,11 @@ export interface BundleInfo {
   sha256: string;
   /** Key id of the signature, when signed. */
   keyId?: string;
+  /** True when the signature was verified against a trusted key. */
+  verified: boolean;
 }
 
-const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'learning']);
+const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys', 'learning']);
 
 export class Engine {
   readonly info: BundleInfo;
@@ -60,7 +69,9 @@ export class Engine {
   private readonly encodeOptions: EncodeOptions | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
-    const { envelope, payload } = decodeBundle(bytes);
+    const envelope = decodeEnvelope(bytes);
+    const verifiedKey = opts.trustedKeys ? verifyEnvelope(envelope, parseTrustedKeys(opts.trustedKeys)) : undefined;
+    const payload = decodePayload(envelope);
     const meta = payload.meta as Partial<BundleMeta>;
     this.info = {
       name: String(meta.name ?? ''),
@@ -68,7 +79,8 @@ export class Engine {
       created: String(meta.created ?? ''),
       generator: String(meta.generator ?? ''),
       sha256: hex(envelope.sha256),
-      ...(envelope.keyId ? { keyId: envelope.keyId } : {}),
+      ...(verifiedKey ? { keyId: verifiedKey } : envelope.keyId ? { keyId: envelope.keyId } : {}),
+      verified: verifiedKey !== undefined,
     };
     this.payload = payload;
     this.schema = FeatureSchema.fromBundle(payload.features);
@@ -116,6 +128,11 @@ export class Engine {
     const h = this.host(modelId);
     if (h.table.kind === 'adaptive') this.learning.checkScorable(modelId);
     return h.run(rows, n, out, true);
+  }
+
+  /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
+  explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
+    return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
   }
 
   private host(id: string): ModelHost {

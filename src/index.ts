@@ -5,6 +5,8 @@
 export { NextbestError, ErrorCodes, isNextbestError, type ErrorCode } from './errors.js';
 export { Model, type ModelOptions, type BundleModelOptions } from './models/model.js';
 export type { LinearSpec } from './models/linear.js';
+export type { ScorecardSpec, ScorecardCharacteristic, ScorecardBin, ScorecardSpecialBin, ScorecardScaling } from './models/scorecard.js';
+export type { ScorecardExplanation, ScorecardCharacteristicExplanation, ScorecardReason } from './models/scorecard-explain.js';
 export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, type FeatureValue, type EncodeOptions } from './runtime/features.js';
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
@@ -17,6 +19,7 @@ export { SpecSource } from './compile/source.js';
 export { buildBundle, buildBundleFile } from './compile/build.js';
 export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
 export { runCli } from './cli/main.js';
+export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
 export {

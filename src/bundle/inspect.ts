@@ -32,6 +32,8 @@ export function summarizeModel(t: ModelTable): string {
       return `${t.features.length} terms (${t.termKinds.reduce((a, k) => a + k, 0)} categorical)`;
     case 'adaptive':
       return summarizeAdaptive(t);
+    case 'scorecard':
+      return `${t.features.length} characteristics, ${t.points.length} bins, ${t.reasonCodes.length} reason codes${t.scaling ? `, pdo ${t.scaling.pdo} (${t.scaling.baseScore} at odds ${t.scaling.baseOdds})` : ''}`;
     default:
       return '';
   }

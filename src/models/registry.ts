@@ -9,8 +9,10 @@ import { linearToBundle, placeLinear, validateLinear, type LinearTable } from '.
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
 import { adaptiveToBundle, placeAdaptive, validateAdaptive, type AdaptiveTable } from './adaptive.js';
+import { placeScorecard, scorecardToBundle, validateScorecard, type ScorecardTable } from './scorecard.js';
+import { referenceScorecardMargin } from '../reference/scorecard.js';
 
-export type ModelTable = LinearTable | AdaptiveTable;
+export type ModelTable = LinearTable | ScorecardTable | AdaptiveTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -29,6 +31,14 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceLinearMargin(t, row, offset);
     },
   } satisfies KindOps<LinearTable>,
+  scorecard: {
+    toBundle: scorecardToBundle,
+    validate: validateScorecard,
+    place: placeScorecard,
+    reference: (t: ScorecardTable, row, offset, out) => {
+      out[0] = referenceScorecardMargin(t, row, offset);
+    },
+  } satisfies KindOps<ScorecardTable>,
   adaptive: {
     toBundle: adaptiveToBundle,
     validate: validateAdaptive,
