@@ -23,4 +23,4 @@ export {
 } from "./score/adaptive";
 export { adaptiveExplore, adaptiveExploreMany, adaptiveAdmit, thompsonDraw } from "./score/explore";
 export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
-export { plog, pexp } from "./shared/logexp";
+export { plog, pexp, tlog } from "./shared/logexp";

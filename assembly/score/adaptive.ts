@@ -40,7 +40,9 @@
 //          positives, negatives, binPos[B], binNeg[B], scorePos[S], scoreNeg[S]
 //   then caches and derived data: binLogPos[B] = log(pos + 1/nBins),
 //   binLogNeg[B], binLogOdds[B] = binLogPos - binLogNeg, auc[P] f64,
-//   classifier[S] f64 (propensity per score bin), active[P] i32 (predictor indices).
+//   classifier[S] f64 (propensity per score bin), active[P] entries of two i32
+//   (the predictor's offset in a bins row, p * 2, and its first bin's byte
+//   offset in binLogOdds, binBase * 8).
 //
 // Every outcome adds 1 to one bin per predictor, so each predictor's bin sums
 // equal the totals, and to at most one score bin (the loader checks this of
@@ -49,7 +51,7 @@
 // cached `norm`, and scoring an active predictor is one load and two adds.
 // Caches are pure functions of the counts (recomputed, never adjusted), so
 // scores equal the reference twin's bit for bit whatever the history.
-import { plog } from "../shared/logexp";
+import { tlog } from "../shared/logexp";
 
 export const AD_NPRED: usize = 32;
 export const AD_SCORE_INSTANCE: usize = 36;
@@ -118,13 +120,15 @@ const SCRATCH_BLOCK_START = memory.data(MAX_SCORE_BINS << 2, 16); // i32 (PAV)
   const table = load<usize>(pred, 16);
   const len = load<i32>(pred, 20);
   if (load<i32>(pred, 4) == PRED_NUMERIC) {
-    // number of thresholds <= x (upper bound)
+    // number of thresholds <= x (upper bound), branch-free steps
     let lo = 0;
-    let hi = len;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (load<f32>(table + (<usize>mid << 2)) <= x) lo = mid + 1;
-      else hi = mid;
+    let n = len;
+    while (n > 0) {
+      const half = n >>> 1;
+      const mid = lo + half;
+      const le = load<f32>(table + (<usize>mid << 2)) <= x;
+      lo = select<i32>(mid + 1, lo, le);
+      n = select<i32>(n - half - 1, half, le);
     }
     return lo;
   }
@@ -152,11 +156,13 @@ export function adaptiveBinRow(model: usize, row: usize, bins: usize): void {
 export function adaptiveScoreBin(model: usize, score: f64): i32 {
   const t = load<usize>(model, AD_SCORE_THRESHOLDS);
   let lo = 0;
-  let hi = load<i32>(model, AD_NSCORE) - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (load<f64>(t + (<usize>mid << 3)) <= score) lo = mid + 1;
-    else hi = mid;
+  let n = load<i32>(model, AD_NSCORE) - 1;
+  while (n > 0) {
+    const half = n >>> 1;
+    const mid = lo + half;
+    const le = load<f64>(t + (<usize>mid << 3)) <= score;
+    lo = select<i32>(mid + 1, lo, le);
+    n = select<i32>(n - half - 1, half, le);
   }
   return lo;
 }
@@ -171,15 +177,13 @@ export function adaptiveScore(model: usize, inst: usize, bins: usize): f64 {
   const nActive = load<i32>(inst, INST_NACTIVE);
   assert(nActive >= 0 && nActive <= load<i32>(model, AD_NPRED), "active predictors out of range");
   const norm = load<f64>(inst, INST_NORM);
-  const active = inst + off(model, AD_OFF_ACTIVE);
+  let entry = inst + off(model, AD_OFF_ACTIVE);
   const logOdds = inst + off(model, AD_OFF_BIN_LOGODDS);
-  const preds = load<usize>(model, AD_PREDICTORS);
   let acc: f64 = 0;
-  for (let k = 0; k < nActive; k++) {
-    const p = load<i32>(active + (<usize>k << 2));
-    const base = load<i32>(preds + <usize>p * PRED_SIZE, 12);
-    const bin = <i32>load<u16>(bins + (<usize>p << 1));
-    acc += load<f64>(logOdds + (<usize>(base + bin) << 3)) + norm;
+  for (let k = 0; k < nActive; k++, entry += 8) {
+    // entry: the predictor's offset in bins (p * 2), its first bin's offset in binLogOdds (base * 8)
+    const bin = <usize>load<u16>(bins + <usize>load<i32>(entry));
+    acc += load<f64>(logOdds + <usize>load<i32>(entry, 4) + (bin << 3)) + norm;
   }
   const prior = load<f64>(inst, INST_LOGPOS1) - load<f64>(inst, INST_LOGNEG1);
   return (prior + acc) / <f64>(1 + nActive);
@@ -237,11 +241,11 @@ export function adaptiveUpdate(model: usize, inst: usize, obs: usize, positive: 
   if (positive != 0) {
     const t = load<f64>(inst, INST_POSITIVES) + 1.0;
     store<f64>(inst, t, INST_POSITIVES);
-    store<f64>(inst, plog(1.0 + t), INST_LOGPOS1);
+    store<f64>(inst, tlog(1.0 + t), INST_LOGPOS1);
   } else {
     const t = load<f64>(inst, INST_NEGATIVES) + 1.0;
     store<f64>(inst, t, INST_NEGATIVES);
-    store<f64>(inst, plog(1.0 + t), INST_LOGNEG1);
+    store<f64>(inst, tlog(1.0 + t), INST_LOGNEG1);
   }
   store<f64>(inst, load<f64>(inst, INST_LOGNEG1) - load<f64>(inst, INST_LOGPOS1), INST_NORM);
 
@@ -250,7 +254,7 @@ export function adaptiveUpdate(model: usize, inst: usize, obs: usize, positive: 
     const i = <usize>(load<i32>(pred, 12) + <i32>load<u16>(obs + OBS_BINS + (<usize>p << 1))) << 3;
     const c = load<f64>(countAt + i) + 1.0;
     store<f64>(countAt + i, c);
-    store<f64>(logAt + i, plog(c + 1.0 / <f64>load<i32>(pred, 8)));
+    store<f64>(logAt + i, tlog(c + 1.0 / <f64>load<i32>(pred, 8)));
     store<f64>(logOdds + i, load<f64>(logPos + i) - load<f64>(logNeg + i));
   }
   if (sb >= 0) {
@@ -276,15 +280,15 @@ export function adaptiveRebuild(model: usize, inst: usize): void {
     const base = load<i32>(pred, 12);
     for (let b = 0; b < nBins; b++) {
       const i = <usize>(base + b) << 3;
-      const lp = plog(load<f64>(binPos + i) + inv);
-      const ln = plog(load<f64>(binNeg + i) + inv);
+      const lp = tlog(load<f64>(binPos + i) + inv);
+      const ln = tlog(load<f64>(binNeg + i) + inv);
       store<f64>(logPos + i, lp);
       store<f64>(logNeg + i, ln);
       store<f64>(logOdds + i, lp - ln);
     }
   }
-  const lp1 = plog(1.0 + load<f64>(inst, INST_POSITIVES));
-  const ln1 = plog(1.0 + load<f64>(inst, INST_NEGATIVES));
+  const lp1 = tlog(1.0 + load<f64>(inst, INST_POSITIVES));
+  const ln1 = tlog(1.0 + load<f64>(inst, INST_NEGATIVES));
   store<f64>(inst, lp1, INST_LOGPOS1);
   store<f64>(inst, ln1, INST_LOGNEG1);
   store<f64>(inst, ln1 - lp1, INST_NORM);
@@ -367,7 +371,8 @@ export function adaptiveRefresh(model: usize, inst: usize): void {
     const auc = binsAuc(binPos + base, binNeg + base, load<i32>(pred, 8));
     store<f64>(aucAt + (<usize>p << 3), auc);
     if (auc >= threshold) {
-      store<i32>(active + (<usize>nActive << 2), p);
+      store<i32>(active + (<usize>nActive << 3), p << 1);
+      store<i32>(active + (<usize>nActive << 3), load<i32>(pred, 12) << 3, 4);
       nActive++;
     }
   }

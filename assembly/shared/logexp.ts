@@ -141,3 +141,33 @@ export function pexp(x: f64): f64 {
   if (k >= -1021) return withHighWord(y, highWord(y) + (k << 20));
   return withHighWord(y, highWord(y) + ((k + 1000) << 20)) * TWOM1000;
 }
+
+// tlog: a table-driven log for the adaptive kernels' hot paths (about a third
+// of plog's cost). x = 2^k m, m in [1, 2); c = 1 + j/128 for the top 7
+// mantissa bits j; log x = k ln2 + log c + log1p(r), r = (m - c) / c in
+// [0, 1/128), with m - c exact (Sterbenz) and the division a multiplication by
+// the rounded 1/c, so r carries a relative error of a few ulps; log1p by its
+// series to r^8 (the remainder is below 2^-63 r). The table holds plog(c), so
+// TS and wasm build identical tables and results. For x >= 1 every term is
+// >= 0, nothing cancels and the error is about 1 ulp; x < 1 (and zero,
+// negative, infinite and NaN inputs) go to plog. The adaptive caches take
+// logs of counts + 1/nBins and 1 + totals: x >= 1 except for empty bins.
+const TLOG_INV = memory.data(128 << 3, 16);
+const TLOG_T = memory.data(128 << 3, 16);
+for (let j = 0; j < 128; j++) {
+  const c = 1.0 + <f64>j / 128.0;
+  store<f64>(TLOG_INV + (<usize>j << 3), 1.0 / c);
+  store<f64>(TLOG_T + (<usize>j << 3), plog(c));
+}
+
+export function tlog(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  const hi = <i32>(bits >> 32);
+  if (hi < 0x3ff00000 || hi >= 0x7ff00000) return plog(x);
+  const k = <f64>((hi >> 20) - 1023);
+  const j = (hi >> 13) & 127;
+  const m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  const r = (m - (1.0 + <f64>j / 128.0)) * load<f64>(TLOG_INV + (<usize>j << 3));
+  const p = r - r * r * (0.5 - r * (1.0 / 3.0 - r * (0.25 - r * (0.2 - r * (1.0 / 6.0 - r * (1.0 / 7.0 - r * 0.125))))));
+  return k * LN2_HI + (k * LN2_LO + load<f64>(TLOG_T + (<usize>j << 3)) + p);
+}

@@ -3,13 +3,18 @@
 // (DESIGN rule 5).
 //
 // Generator: xoshiro128** (Blackman and Vigna), 128 bits of state as four u32
-// words at `state` (16 bytes, caller-owned, so the decision kernel, a test or
-// a worker each keep their own stream). Seeding expands a 64-bit seed
-// (two u32 halves) with the murmur3 finaliser; an all-zero state is avoided.
+// words, then the normal sampler's spare variate, at `state` (PRNG_STATE_BYTES,
+// caller-owned, so the decision kernel, a test or a worker each keep their own
+// stream):
+//   +0 s0..s3 u32   +16 hasSpare i32   +20 reserved   +24 spare f64
+// Seeding expands a 64-bit seed (two u32 halves) with the murmur3 finaliser;
+// an all-zero state is avoided.
 //
 // Derived draws:
 //   prngUniform  53-bit uniform in [0, 1)
-//   prngNormal   standard normal, Marsaglia's polar method (log and sqrt only)
+//   prngUniform32  32-bit uniform in [0, 1) (one step; the samplers' inner loops)
+//   prngNormal   standard normal, Marsaglia's polar method (log and sqrt only);
+//                each accepted pair gives two variates, the second is kept
 //   prngGamma    Gamma(shape, 1), Marsaglia and Tsang (2000); shape < 1 by
 //                Gamma(shape + 1) * U^(1/shape)
 //   prngBeta     Beta(a, b) = X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b)
@@ -18,7 +23,7 @@
 // with probability below 1e-100; it exists to bound the loop, not to matter.
 import { plog, pexp } from "./logexp";
 
-export const PRNG_STATE_BYTES: usize = 16;
+export const PRNG_STATE_BYTES: usize = 32;
 const MAX_TRIES: i32 = 1000;
 
 @inline function rotl(x: u32, k: u32): u32 {
@@ -45,6 +50,8 @@ export function prngSeed(state: usize, seedLo: u32, seedHi: u32): void {
   store<u32>(state, s1, 4);
   store<u32>(state, s2, 8);
   store<u32>(state, s3, 12);
+  store<i32>(state, 0, 16);
+  store<f64>(state, 0.0, 24);
 }
 
 /** Next 32 random bits. */
@@ -75,13 +82,27 @@ export function prngUniform(state: usize): f64 {
   return (<f64>a * 67108864.0 + <f64>b) * (1.0 / 9007199254740992.0);
 }
 
-/** Standard normal (Marsaglia's polar method; the second variate is discarded). */
+/** Uniform in [0, 1) with 32 random bits (one generator step). */
+@inline export function prngUniform32(state: usize): f64 {
+  return <f64>prngNext(state) * (1.0 / 4294967296.0);
+}
+
+/** Standard normal (Marsaglia's polar method; the pair's second variate is returned by the next call). */
 export function prngNormal(state: usize): f64 {
+  if (load<i32>(state, 16) != 0) {
+    store<i32>(state, 0, 16);
+    return load<f64>(state, 24);
+  }
   for (let tries = 0; tries < MAX_TRIES; tries++) {
-    const u = 2.0 * prngUniform(state) - 1.0;
-    const v = 2.0 * prngUniform(state) - 1.0;
+    const u = 2.0 * prngUniform32(state) - 1.0;
+    const v = 2.0 * prngUniform32(state) - 1.0;
     const s = u * u + v * v;
-    if (s > 0.0 && s < 1.0) return u * Math.sqrt((-2.0 * plog(s)) / s);
+    if (s > 0.0 && s < 1.0) {
+      const m = Math.sqrt((-2.0 * plog(s)) / s);
+      store<f64>(state, v * m, 24);
+      store<i32>(state, 1, 16);
+      return u * m;
+    }
   }
   return 0.0;
 }
@@ -104,7 +125,7 @@ function gammaAtLeastOne(state: usize, shape: f64): f64 {
     let v = 1.0 + c * x;
     if (v <= 0.0) continue;
     v = v * v * v;
-    const u = prngUniform(state);
+    const u = prngUniform32(state);
     const x2 = x * x;
     if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
     if (plog(u) < 0.5 * x2 + d * (1.0 - v + plog(v))) return d * v;

@@ -11,6 +11,9 @@
 import { NextbestError } from '../errors.js';
 import { WasmInstance, type WasmVariant } from '../runtime/wasm.js';
 
+/** Bytes of a PRNG stream's state in wasm memory (assembly/shared/prng.ts). */
+export const PRNG_STATE_BYTES = 32;
+
 /** Splits a seed (a non-negative safe integer) into the two u32 halves the kernels take. */
 export function seedWords(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 4294967296) >>> 0];
@@ -22,7 +25,7 @@ export class Explorer {
 
   private constructor(wasm: WasmInstance, seed: number) {
     this.wasm = wasm;
-    this.state = wasm.alloc(16, 16);
+    this.state = wasm.alloc(PRNG_STATE_BYTES, 16);
     this.seed(seed);
   }
 

@@ -29,7 +29,7 @@ import {
 } from '../models/adaptive.js';
 import { compareKeys, decodeLearning, encodeLearning, type LearningModelState, type LearningState } from './snapshot.js';
 import { checkId, DecisionLog, type DecisionLogOptions, type OfferedAction, type RecordRequest, type RecordResult } from './outcomes.js';
-import { seedWords } from './explore.js';
+import { PRNG_STATE_BYTES, seedWords } from './explore.js';
 
 export type LearningOutcome = 'accept' | 'reject';
 
@@ -132,6 +132,7 @@ export class Learning {
   private readonly obsPtr: number;
   private readonly rngPtr: number;
   private instanceCount = 0;
+  private u16View = new Uint16Array(0);
   private readonly learnedResults: RecordResult[];
 
   constructor(
@@ -165,7 +166,7 @@ export class Learning {
     const maxP = Math.max(1, ...this.slots.map((s) => s.layout.nPredictors));
     this.rowPtr = wasm.alloc(Math.max(1, schema.size) * 4, 16);
     this.obsPtr = wasm.alloc(OBS_BINS + 2 * maxP, 16);
-    this.rngPtr = wasm.alloc(16, 16);
+    this.rngPtr = wasm.alloc(PRNG_STATE_BYTES, 16);
     this.seed(opts.seed ?? 0);
     // A per-model model scores through modelMargins (engine.score): point it at its one instance.
     for (const s of this.slots) {
@@ -281,8 +282,9 @@ export class Learning {
     const s = this.slots[slotIndex]!;
     const P = s.layout.nPredictors;
     const o = this.obsPtr;
-    const u16 = new Uint16Array(this.wasm.memory.buffer, o + OBS_BINS, P);
-    u16.set(bins.subarray(offset, offset + P));
+    const u16 = this.u16();
+    const at = (o + OBS_BINS) >> 1;
+    for (let k = 0; k < P; k++) u16[at + k] = bins[offset + k]!;
     this.wasm.i32[(o + 16) >> 2] = Number.isInteger(scoreBin) && scoreBin >= -1 ? scoreBin : -2; // -2: rejected by the kernel
     let rc: number;
     try {
@@ -404,7 +406,7 @@ export class Learning {
     const at = (off: number, i: number) => f64[(inst + off + 8 * i) >> 3]!;
     const nActive = this.wasm.i32[(inst + 4) >> 2]!;
     const activeSet = new Set<number>();
-    for (let k = 0; k < nActive; k++) activeSet.add(this.wasm.i32[(inst + l.active + 4 * k) >> 2]!);
+    for (let k = 0; k < nActive; k++) activeSet.add(this.wasm.i32[(inst + l.active + 8 * k) >> 2]! >> 1);
     const norm = f64[(inst + 24) >> 3]!;
     const predictors = s.table.predictors.map((p, k): PredictorReport => {
       const labels = predictorBinLabels(p);
@@ -547,6 +549,12 @@ export class Learning {
     this.instanceCount++;
     this.rebuild(s, inst);
     return inst;
+  }
+
+  /** A u16 view of wasm memory, re-made when memory grows (its buffer is replaced). */
+  private u16(): Uint16Array {
+    if (this.u16View.buffer !== this.wasm.memory.buffer) this.u16View = new Uint16Array(this.wasm.memory.buffer);
+    return this.u16View;
   }
 
   private rebuild(s: Slot, inst: number): void {
@@ -744,8 +752,10 @@ export class InstanceGroup {
     } catch (e) {
       throw wasmError(e);
     }
-    this.out.set(wasm.f64.subarray(this.props >> 3, (this.props >> 3) + this.keys.length));
-    return this.out;
+    const f64 = wasm.f64;
+    const out = this.out;
+    for (let i = 0, at = this.props >> 3; i < out.length; i++) out[i] = f64[at + i]!;
+    return out;
   }
 
   /** The propensities to rank by (Thompson, epsilon-greedy or none) for one customer. */
@@ -757,7 +767,9 @@ export class InstanceGroup {
     } catch (e) {
       throw wasmError(e);
     }
-    this.out.set(wasm.f64.subarray(this.explored >> 3, (this.explored >> 3) + this.keys.length));
-    return this.out;
+    const f64 = wasm.f64;
+    const out = this.out;
+    for (let i = 0, at = this.explored >> 3; i < out.length; i++) out[i] = f64[at + i]!;
+    return out;
   }
 }

@@ -5,10 +5,13 @@
  * Bounds (DecisionLogOptions): at most `maxCustomers` customers (the least
  * recently decided is forgotten first; a Map's insertion order is the LRU
  * order) and, per customer, the last `offersPerCustomer` offers in a ring
- * (the oldest is overwritten first). An offer keeps its action, channel,
- * decision token and time, learning instance, score bin and the bin of every
- * predictor (u16 each): about 60 + 2 x predictors bytes. Evicted customer
- * entries are recycled, so steady state allocates nothing.
+ * (the oldest is overwritten first). An offer keeps its decision token and
+ * time, action and channel (interned as small codes), model, learning
+ * instance, score bin and the bin of every predictor: 64 + 2 x predictors
+ * bytes, in two slabs indexed by a customer's slot (one cache line of
+ * metadata per offer, so a lookup touches few lines). The slabs grow by
+ * doubling up to maxCustomers; evicted slots are reused, so steady state
+ * allocates nothing.
  *
  * Matching an outcome {customerId, actionId, channel?, token?, at?}: the
  * newest offer of the customer with that action (and channel, and token, when
@@ -62,33 +65,6 @@ const ALREADY: RecordResult = Object.freeze({ learned: false, reason: 'already-l
 const EXPIRED: RecordResult = Object.freeze({ learned: false, reason: 'expired' as const });
 const IMPRESSION: RecordResult = Object.freeze({ learned: false, reason: 'impression' as const });
 
-class CustomerOffers {
-  customerId = '';
-  count = 0;
-  head = 0;
-  readonly token: Float64Array;
-  readonly at: Float64Array;
-  readonly slot: Int32Array;
-  readonly inst: Int32Array;
-  readonly scoreBin: Int32Array;
-  readonly done: Uint8Array;
-  readonly action: string[];
-  readonly channel: (string | undefined)[];
-  readonly bins: Uint16Array;
-
-  constructor(k: number, width: number) {
-    this.token = new Float64Array(k);
-    this.at = new Float64Array(k);
-    this.slot = new Int32Array(k);
-    this.inst = new Int32Array(k);
-    this.scoreBin = new Int32Array(k);
-    this.done = new Uint8Array(k);
-    this.action = new Array<string>(k).fill('');
-    this.channel = new Array<string | undefined>(k).fill(undefined);
-    this.bins = new Uint16Array(k * width);
-  }
-}
-
 /** Where a matched offer's observation is, for the learning update (reused; valid until the next find). */
 export interface LogHit {
   result: RecordResult | undefined;
@@ -101,6 +77,18 @@ export interface LogHit {
 }
 
 const ID_MAX = 256;
+/** Distinct action and channel ids the log interns, at most. */
+const MAX_CODES = 1 << 20;
+// Offer metadata: 8 f64 (one cache line) per offer.
+const M_TOKEN = 0;
+const M_AT = 1;
+const M_ACTION = 2;
+const M_CHANNEL = 3; // 0: none
+const M_MODEL = 4;
+const M_INST = 5;
+const M_SCORE_BIN = 6;
+const M_DONE = 7;
+const META = 8;
 
 export class DecisionLog {
   readonly maxCustomers: number;
@@ -110,9 +98,16 @@ export class DecisionLog {
   readonly width: number;
   /** Customers forgotten for the size cap, since creation. */
   evictions = 0;
-  private readonly map = new Map<string, CustomerOffers>();
-  private readonly pool: CustomerOffers[] = [];
-  private current: CustomerOffers | undefined;
+  private readonly customers = new Map<string, number>();
+  private readonly codes = new Map<string, number>();
+  private capacity = 0;
+  private used = 0;
+  private meta = new Float64Array(0);
+  private bins = new Uint16Array(0);
+  /** Per slot: next ring position and offers held. */
+  private ring = new Int32Array(0);
+  private current = -1;
+  private currentCustomer = '';
   private pendingAt = NaN;
   private nextToken = 1;
   private readonly hit: LogHit = { result: undefined, slot: 0, inst: 0, bins: new Uint16Array(0), offset: 0, scoreBin: 0, positive: false };
@@ -122,8 +117,8 @@ export class DecisionLog {
     const maxCustomers = opts.maxCustomers ?? 100_000;
     const k = opts.offersPerCustomer ?? 8;
     const maxAge = opts.maxAgeMs ?? 30 * 86_400_000;
-    if (!Number.isInteger(maxCustomers) || maxCustomers < 1) {
-      throw new NextbestError('OPTION_INVALID', `learning.log.maxCustomers must be a positive integer, got ${String(opts.maxCustomers)}`);
+    if (!Number.isInteger(maxCustomers) || maxCustomers < 1 || maxCustomers > 1 << 26) {
+      throw new NextbestError('OPTION_INVALID', `learning.log.maxCustomers must be an integer in [1, 2^26], got ${String(opts.maxCustomers)}`);
     }
     if (!Number.isInteger(k) || k < 1 || k > 1024) {
       throw new NextbestError('OPTION_INVALID', `learning.log.offersPerCustomer must be an integer in [1, 1024], got ${String(opts.offersPerCustomer)}`);
@@ -139,7 +134,7 @@ export class DecisionLog {
 
   /** Customers in the log. */
   get size(): number {
-    return this.map.size;
+    return this.customers.size;
   }
 
   /** Starts logging a decision for a customer; returns its token (given, or the next of a counter). */
@@ -152,48 +147,54 @@ export class DecisionLog {
     if (token === undefined) tok = this.nextToken++;
     else if (!Number.isSafeInteger(token) || token < 0) throw new NextbestError('ARGUMENT_INVALID', `a decision token is a non-negative safe integer, got ${String(token)}`);
     else tok = token;
-    let e = this.map.get(customerId);
-    if (e !== undefined) {
-      this.map.delete(customerId);
+    let slot = this.customers.get(customerId);
+    if (slot !== undefined) {
+      this.customers.delete(customerId); // re-inserted below: most recently decided
     } else {
-      if (this.map.size >= this.maxCustomers) {
-        const oldest = this.map.keys().next().value as string;
-        this.pool.push(this.map.get(oldest)!);
-        this.map.delete(oldest);
+      if (this.customers.size >= this.maxCustomers) {
+        const oldest = this.customers.keys().next().value as string;
+        slot = this.customers.get(oldest)!;
+        this.customers.delete(oldest);
         this.evictions++;
+      } else {
+        if (this.used === this.capacity) this.grow();
+        slot = this.used++;
       }
-      e = this.pool.pop() ?? new CustomerOffers(this.offersPerCustomer, this.width);
-      e.customerId = customerId;
-      e.count = 0;
-      e.head = 0;
+      this.ring[2 * slot] = 0;
+      this.ring[2 * slot + 1] = 0;
     }
-    this.map.set(customerId, e);
-    this.current = e;
+    this.customers.set(customerId, slot);
+    this.current = slot;
+    this.currentCustomer = customerId;
     this.pendingAt = at ?? NaN;
     return tok;
   }
 
   /** Adds one offer to the decision begun last for this customer. */
   add(customerId: string, token: number, actionId: string, channel: string | undefined, slot: number, inst: number, scoreBin: number, bins: Uint16Array): void {
-    const e = this.current;
-    if (e === undefined || e.customerId !== customerId) {
+    const c = this.current;
+    if (c < 0 || this.currentCustomer !== customerId) {
       throw new NextbestError('ARGUMENT_INVALID', `decision log: add() for "${String(customerId).slice(0, 64)}" without begin()`);
     }
     checkId(actionId, 'actionId');
     if (channel !== undefined) checkId(channel, 'channel');
     if (bins.length > this.width) throw new NextbestError('ARGUMENT_INVALID', `decision log: ${bins.length} bins, at most ${this.width}`);
-    const i = e.head;
-    e.token[i] = token;
-    e.at[i] = this.pendingAt;
-    e.slot[i] = slot;
-    e.inst[i] = inst;
-    e.scoreBin[i] = scoreBin;
-    e.done[i] = 0;
-    e.action[i] = actionId;
-    e.channel[i] = channel;
-    e.bins.set(bins, i * this.width);
-    e.head = (i + 1) % this.offersPerCustomer;
-    if (e.count < this.offersPerCustomer) e.count++;
+    const k = this.offersPerCustomer;
+    const i = this.ring[2 * c]!;
+    const o = c * k + i;
+    const m = o * META;
+    const meta = this.meta;
+    meta[m + M_TOKEN] = token;
+    meta[m + M_AT] = this.pendingAt;
+    meta[m + M_ACTION] = this.intern(actionId);
+    meta[m + M_CHANNEL] = channel === undefined ? 0 : this.intern(channel);
+    meta[m + M_MODEL] = slot;
+    meta[m + M_INST] = inst;
+    meta[m + M_SCORE_BIN] = scoreBin;
+    meta[m + M_DONE] = 0;
+    this.bins.set(bins, o * this.width);
+    this.ring[2 * c] = (i + 1) % k;
+    if (this.ring[2 * c + 1]! < k) this.ring[2 * c + 1]!++;
   }
 
   /**
@@ -224,17 +225,29 @@ export class DecisionLog {
       return hit;
     }
     hit.result = NO_DECISION;
-    const e = this.map.get(req.customerId);
-    if (e === undefined) return hit;
+    const c = this.customers.get(req.customerId);
+    if (c === undefined) return hit;
+    const action = this.codes.get(req.actionId);
+    if (action === undefined) return hit;
+    let channel = -1;
+    if (req.channel !== undefined) {
+      const code = this.codes.get(req.channel);
+      if (code === undefined) return hit;
+      channel = code;
+    }
     const k = this.offersPerCustomer;
-    for (let n = 0; n < e.count; n++) {
-      const i = (e.head - 1 - n + k) % k;
-      if (e.action[i] !== req.actionId) continue;
-      if (req.channel !== undefined && e.channel[i] !== req.channel) continue;
-      if (token !== undefined && e.token[i] !== token) continue;
-      const decidedAt = e.at[i]!;
+    const meta = this.meta;
+    const head = this.ring[2 * c]!;
+    const count = this.ring[2 * c + 1]!;
+    for (let n = 0; n < count; n++) {
+      const i = (head - 1 - n + k) % k;
+      const m = (c * k + i) * META;
+      if (meta[m + M_ACTION] !== action) continue;
+      if (channel >= 0 && meta[m + M_CHANNEL] !== channel) continue;
+      if (token !== undefined && meta[m + M_TOKEN] !== token) continue;
+      const decidedAt = meta[m + M_AT]!;
       if (at !== undefined && decidedAt > at) continue; // decided after the outcome: not this one
-      if (e.done[i] !== 0) {
+      if (meta[m + M_DONE] !== 0) {
         hit.result = ALREADY;
         return hit;
       }
@@ -242,13 +255,13 @@ export class DecisionLog {
         hit.result = EXPIRED;
         return hit;
       }
-      e.done[i] = 1;
+      meta[m + M_DONE] = 1;
       hit.result = undefined;
-      hit.slot = e.slot[i]!;
-      hit.inst = e.inst[i]!;
-      hit.bins = e.bins;
-      hit.offset = i * this.width;
-      hit.scoreBin = e.scoreBin[i]!;
+      hit.slot = meta[m + M_MODEL]!;
+      hit.inst = meta[m + M_INST]!;
+      hit.bins = this.bins;
+      hit.offset = (c * k + i) * this.width;
+      hit.scoreBin = meta[m + M_SCORE_BIN]!;
       hit.positive = outcome === 'accept';
       return hit;
     }
@@ -257,9 +270,38 @@ export class DecisionLog {
 
   /** Forgets everything (e.g. after a bundle reload changed the adaptive models). */
   clear(): void {
-    for (const e of this.map.values()) this.pool.push(e);
-    this.map.clear();
-    this.current = undefined;
+    this.customers.clear();
+    this.used = 0;
+    this.current = -1;
+    this.currentCustomer = '';
+  }
+
+  /** Small integer code of an action or channel id (1, 2, ...). */
+  private intern(id: string): number {
+    let code = this.codes.get(id);
+    if (code === undefined) {
+      if (this.codes.size >= MAX_CODES) {
+        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`);
+      }
+      code = this.codes.size + 1;
+      this.codes.set(id, code);
+    }
+    return code;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.maxCustomers, Math.max(1024, this.capacity * 2));
+    const k = this.offersPerCustomer;
+    const meta = new Float64Array(capacity * k * META);
+    meta.set(this.meta);
+    const bins = new Uint16Array(capacity * k * this.width);
+    bins.set(this.bins);
+    const ring = new Int32Array(capacity * 2);
+    ring.set(this.ring);
+    this.meta = meta;
+    this.bins = bins;
+    this.ring = ring;
+    this.capacity = capacity;
   }
 }
 

@@ -381,7 +381,7 @@ export function instanceLayout(t: AdaptiveTable): InstanceLayout {
   const auc = binLogOdds + 8 * B;
   const classifier = auc + 8 * P;
   const active = classifier + 8 * S;
-  const bytes = Math.ceil((active + 4 * P) / 16) * 16;
+  const bytes = Math.ceil((active + 8 * P) / 16) * 16;
   return {
     nPredictors: P,
     totalBins: B,

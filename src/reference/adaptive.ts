@@ -3,13 +3,13 @@
  * the formulas (docs/adaptive.md) with no caches: every score recomputes
  * predictor AUCs, activity, bin log odds, normalisers and the PAV classifier
  * from the raw counts. It evaluates the same f64 expressions in the same
- * order with the same portable log (src/reference/logexp.ts), so its
+ * order with the same portable log (tlog, src/reference/logexp.ts), so its
  * scores and propensities equal the kernel's bit for bit.
  *
  * Counts use the layout of an instance's count region:
  *   [positives, negatives, binPos[B], binNeg[B], scorePos[S], scoreNeg[S]]
  */
-import { plog } from './logexp.js';
+import { tlog } from './logexp.js';
 import { instanceLayout, predictorBinCount, type AdaptiveTable } from '../models/adaptive.js';
 
 /** Fresh (all zero) counts for a table. */
@@ -103,9 +103,9 @@ export function referenceAdaptiveScore(t: AdaptiveTable, counts: Float64Array, b
     }
     const i = base + bins[k]!;
     const inv = 1.0 / n;
-    acc += plog(counts[i]! + inv) - plog(counts[B + i]! + inv) + (plog(1.0 + sumNeg) - plog(1.0 + sumPos));
+    acc += tlog(counts[i]! + inv) - tlog(counts[B + i]! + inv) + (tlog(1.0 + sumNeg) - tlog(1.0 + sumPos));
   });
-  const prior = plog(1.0 + counts[0]!) - plog(1.0 + counts[1]!);
+  const prior = tlog(1.0 + counts[0]!) - tlog(1.0 + counts[1]!);
   return (prior + acc) / (1 + nActive);
 }
 

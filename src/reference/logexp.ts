@@ -135,3 +135,26 @@ export function pexp(x: number): number {
   if (k >= -1021) return withHighWord(y, highWord(y) + (k << 20));
   return withHighWord(y, highWord(y) + ((k + 1000) << 20)) * TWOM1000;
 }
+
+// tlog: twin of the table-driven log in assembly/shared/logexp.ts.
+const TLOG_INV = new Float64Array(128);
+const TLOG_T = new Float64Array(128);
+for (let j = 0; j < 128; j++) {
+  const c = 1.0 + j / 128.0;
+  TLOG_INV[j] = 1.0 / c;
+  TLOG_T[j] = plog(c);
+}
+const u32 = new Uint32Array(buf);
+
+export function tlog(x: number): number {
+  f64[0] = x;
+  const hi = i32[1]!;
+  if (hi < 0x3ff00000 || hi >= 0x7ff00000) return plog(x); // x < 1, or not finite and positive
+  const k = (hi >> 20) - 1023;
+  const j = (hi >> 13) & 127;
+  u32[1] = (u32[1]! & 0x000fffff) | 0x3ff00000;
+  const m = f64[0]!;
+  const r = (m - (1.0 + j / 128.0)) * TLOG_INV[j]!;
+  const p = r - r * r * (0.5 - r * (1.0 / 3.0 - r * (0.25 - r * (0.2 - r * (1.0 / 6.0 - r * (1.0 / 7.0 - r * 0.125))))));
+  return k * LN2_HI + (k * LN2_LO + TLOG_T[j]! + p);
+}

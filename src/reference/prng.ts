@@ -1,7 +1,8 @@
 /**
  * Plain-TypeScript twin of assembly/shared/prng.ts: xoshiro128** with the
- * same seeding, and the same uniform, normal, Gamma and Beta draws, so the
- * same seed gives the same numbers bit for bit in TS and in wasm.
+ * same seeding, and the same uniform, normal (with its spare variate), Gamma
+ * and Beta draws, so the same seed gives the same numbers bit for bit in TS
+ * and in wasm.
  */
 import { plog, pexp } from './logexp.js';
 import { seedWords } from '../adaptive/explore.js';
@@ -27,6 +28,8 @@ export class ReferencePrng {
   private s1 = 0;
   private s2 = 0;
   private s3 = 0;
+  private hasSpare = false;
+  private spare = 0;
 
   constructor(seed = 0) {
     this.seed(seed);
@@ -48,6 +51,8 @@ export class ReferencePrng {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+    this.hasSpare = false;
+    this.spare = 0;
   }
 
   /** The four state words (for comparing with a kernel's state). */
@@ -78,12 +83,25 @@ export class ReferencePrng {
     return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
   }
 
+  uniform32(): number {
+    return this.next() * (1.0 / 4294967296.0);
+  }
+
   normal(): number {
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
+    }
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const u = 2.0 * this.uniform() - 1.0;
-      const v = 2.0 * this.uniform() - 1.0;
+      const u = 2.0 * this.uniform32() - 1.0;
+      const v = 2.0 * this.uniform32() - 1.0;
       const s = u * u + v * v;
-      if (s > 0 && s < 1) return u * Math.sqrt((-2.0 * plog(s)) / s);
+      if (s > 0 && s < 1) {
+        const m = Math.sqrt((-2.0 * plog(s)) / s);
+        this.spare = v * m;
+        this.hasSpare = true;
+        return u * m;
+      }
     }
     return 0;
   }
@@ -105,7 +123,7 @@ export class ReferencePrng {
       let v = 1.0 + c * x;
       if (v <= 0) continue;
       v = v * v * v;
-      const u = this.uniform();
+      const u = this.uniform32();
       const x2 = x * x;
       if (u < 1.0 - 0.0331 * x2 * x2) return d * v;
       if (plog(u) < 0.5 * x2 + d * (1.0 - v + plog(v))) return d * v;

@@ -49,4 +49,6 @@ export interface KernelExports {
   // Portable log/exp (assembly/shared/logexp.ts), bit-identical to src/reference/logexp.ts.
   plog(x: number): number;
   pexp(x: number): number;
+  /** Table-driven log of the adaptive hot paths, bit-identical to src/reference/logexp.ts tlog. */
+  tlog(x: number): number;
 }

@@ -68,40 +68,33 @@ function bestShares(picks: { segment: number; action: number }[]): number[] {
   });
 }
 
-describe('adaptive learning loop (simulation, 4000 outcomes)', () => {
-  it('seed 20261: learns the best action per segment and keeps regret far below random choice', async () => {
-    const steps = 4000;
-    const { m, regret, picks } = await simulate(20261, steps, 'thompson');
-    const random = await simulate(20261, steps, 'random');
-    // over the last 1000 decisions the best action is chosen for each segment at least 70% of the time
-    const shares = bestShares(picks);
-    shares.forEach((share, s) => expect(share, `segment ${SEGMENTS[s]}`).toBeGreaterThanOrEqual(0.7));
-    // greedy on the learned propensities: the best action for every segment
-    for (let s = 0; s < SEGMENTS.length; s++) {
-      const p = ACTIONS.map((a) => m.propensity({ segment: SEGMENTS[s]!, age: 40 }, { action: a }));
-      expect(p.indexOf(Math.max(...p)), `segment ${SEGMENTS[s]}: ${p.map((x) => x.toFixed(3)).join(' ')}`).toBe(BEST[s]);
-    }
-    // cumulative regret far below random choice (less than a third)
-    expect(regret).toBeLessThan(random.regret / 3);
-    // the segment predictor is what the models use
-    const report = m.report({ action: ACTIONS[BEST[0]!]! });
-    expect(report.predictors.find((p) => p.name === 'segment')!.active).toBe(true);
-    console.log(`simulation seed 20261: regret ${regret.toFixed(1)} vs random ${random.regret.toFixed(1)}; best-action share in the last 1000 by segment: ${shares.map((x) => x.toFixed(3)).join(' ')}`);
-  });
-
-  it('seeds 1-8: mostly the best action, and a fraction of random regret, on aggregate', async () => {
+describe('adaptive learning loop (simulation: 3 segments, 4 actions, 4000 outcomes per run, seeds 1-10)', () => {
+  it('mostly picks the best action per segment and keeps regret far below random choice', async () => {
     let regret = 0;
     let randomRegret = 0;
     const shares: number[] = [];
-    for (let seed = 1; seed <= 8; seed++) {
+    let greedyRight = 0;
+    for (let seed = 1; seed <= 10; seed++) {
       const run = await simulate(seed, 4000, 'thompson');
       regret += run.regret;
       randomRegret += (await simulate(seed, 4000, 'random')).regret;
       shares.push(...bestShares(run.picks));
+      // greedy on the learned propensities (no exploration)
+      for (let s = 0; s < SEGMENTS.length; s++) {
+        const p = ACTIONS.map((a) => run.m.propensity({ segment: SEGMENTS[s]!, age: 40 }, { action: a }));
+        if (p.indexOf(Math.max(...p)) === BEST[s]) greedyRight++;
+      }
     }
     const meanShare = shares.reduce((a, b) => a + b, 0) / shares.length;
-    console.log(`simulation seeds 1-8: regret ${regret.toFixed(1)} vs random ${randomRegret.toFixed(1)}; mean best-action share ${meanShare.toFixed(3)}; segments at >= 70%: ${shares.filter((x) => x >= 0.7).length}/${shares.length}`);
-    expect(meanShare).toBeGreaterThanOrEqual(0.75);
+    const atLeast70 = shares.filter((x) => x >= 0.7).length;
+    console.log(
+      `simulation seeds 1-10: regret ${regret.toFixed(1)} vs random ${randomRegret.toFixed(1)}; best-action share in the last 1000 decisions: mean ${meanShare.toFixed(3)}, ${atLeast70}/30 segment runs at >= 70%; greedy picks the best for ${greedyRight}/30`,
+    );
+    // thresholds: the best action is chosen in at least 80% of the last 1000 decisions on average,
+    // at least 70% of the time in 24 of the 30 (seed, segment) runs, and regret is below half of random's
+    expect(meanShare).toBeGreaterThanOrEqual(0.8);
+    expect(atLeast70).toBeGreaterThanOrEqual(24);
+    expect(greedyRight).toBeGreaterThanOrEqual(24);
     expect(regret).toBeLessThan(randomRegret / 2);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WasmInstance } from '../../src/runtime/wasm.js';
-import { plog, pexp } from '../../src/reference/logexp.js';
-import { mulberry32, VARIANTS } from '../helpers/random.js';
+import { plog, pexp, tlog } from '../../src/reference/logexp.js';
+import { mulberry32, randInt, VARIANTS } from '../helpers/random.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -27,7 +27,7 @@ function ulpDistance(a: number, b: number): number {
 
 const SPECIAL = [0, -0, 1, -1, 2, 0.5, Math.E, 1e-310, 5e-324, 1e308, Infinity, -Infinity, NaN, 709.78, 709.79, -745.13, -745.2, 1e-30, -1e-30, 0.34657359, 1.0397, 1 + 2 ** -21, 1 - 2 ** -22];
 
-describe('portable log/exp (assembly/shared/logexp.ts and its TS twin)', () => {
+describe('portable log/exp/tlog (assembly/shared/logexp.ts and its TS twin)', () => {
   for (const variant of VARIANTS) {
     it(`wasm equals the TS twin bit for bit (${variant})`, () => {
       const ex = WasmInstance.create(variant).exports;
@@ -38,6 +38,7 @@ describe('portable log/exp (assembly/shared/logexp.ts and its TS twin)', () => {
       for (const x of inputs) {
         if (!sameBits(ex.plog(x), plog(x))) throw new Error(`plog(${x}): wasm ${ex.plog(x)} vs ts ${plog(x)}`);
         if (!sameBits(ex.pexp(x), pexp(x))) throw new Error(`pexp(${x}): wasm ${ex.pexp(x)} vs ts ${pexp(x)}`);
+        if (!sameBits(ex.tlog(x), tlog(x))) throw new Error(`tlog(${x}): wasm ${ex.tlog(x)} vs ts ${tlog(x)}`);
       }
     });
   }
@@ -53,6 +54,18 @@ describe('portable log/exp (assembly/shared/logexp.ts and its TS twin)', () => {
       worstExp = Math.max(worstExp, ulpDistance(pexp(y), Math.exp(y)));
     }
     expect(worstLog).toBeLessThanOrEqual(1);
+    let worstTable = 0;
+    for (let i = 0; i < 50000; i++) {
+      const x = rand() < 0.3 ? Math.floor(rand() * 1e6) + 1 / randInt(rand, 2, 1024) : rand() < 0.5 ? 1 + rand() * 1000 : Math.exp(rand() * 700);
+      worstTable = Math.max(worstTable, ulpDistance(tlog(x), Math.log(x)));
+    }
+    expect(worstTable).toBeLessThanOrEqual(1);
+    expect(tlog(0.37)).toBe(plog(0.37)); // below 1: plog
+    expect(tlog(1)).toBe(0);
+    expect(tlog(0)).toBe(-Infinity);
+    expect(tlog(-2)).toBeNaN();
+    expect(tlog(Infinity)).toBe(Infinity);
+    expect(tlog(5e-324)).toBe(plog(5e-324));
     expect(worstExp).toBeLessThanOrEqual(1);
     expect(plog(0)).toBe(-Infinity);
     expect(plog(-0)).toBe(-Infinity);
