@@ -8,6 +8,7 @@ export { scorecardExplain } from "./score/scorecard";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { evalProgram, evalPrograms } from "./decide/rules";
 
 // Adaptive models (assembly/score/adaptive.ts), exploration and the seeded PRNG.
 export {

@@ -20,6 +20,20 @@ export { buildBundle, buildBundleFile } from './compile/build.js';
 export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
 export { runCli } from './cli/main.js';
 export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
+export {
+  compileExpr,
+  parseExpr,
+  printExpr,
+  mapEnv,
+  type CompiledExpr,
+  type CompileOptions as ExprCompileOptions,
+  type ExprType,
+  type ExprEnv,
+  type Binding,
+  type ExprOrigin,
+  type ExprLimits,
+  type Ast as ExprAst,
+} from './compile/expr/index.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
 export {
