@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBundle, compileSpec, Engine, NextbestError, SpecSource } from '../../src/index.js';
+import { buildBundle, compileSpec, Engine, inspectBundle, NextbestError, SpecSource } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import type { AdaptiveTable } from '../../src/models/adaptive.js';
@@ -69,6 +69,8 @@ describe('spec compiler: adaptive models', () => {
     expect(engine.score('overall', { plan: 'basic' })[0]).toBe(0.5);
     expect(() => engine.score('offers', { plan: 'basic' })).toThrow(expect.objectContaining({ code: 'MODEL_KIND' }));
     expect(engine.learning.propensity('offers', { action: 'upgrade', channel: 'web' }, { tenure: 3, plan: 'basic' })).toBe(0.5);
+    const summary = inspectBundle(encodeBundle(payload)).models.find((x) => x.id === 'offers')!.summary;
+    expect(summary).toMatch(/^3 predictors, 16 bins, 200 score bins, per action_channel, thompson; \d+ bytes per instance$/);
     // the table round-trips through a bundle
     const m = await AdaptiveModel.fromBundle(encodeBundle(payload), { id: 'offers' });
     expect(m.table).toEqual(t);
