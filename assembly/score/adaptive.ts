@@ -113,6 +113,19 @@ const SCRATCH_BLOCK_START = memory.data(MAX_SCORE_BINS << 2, 16); // i32 (PAV)
   return <usize>load<i32>(model + field);
 }
 
+/** The number of the n ascending values at table that are <= x (NaN: 0), in branch-free steps. */
+@inline function upperBound<T>(table: usize, n: i32, x: T): i32 {
+  let lo = 0;
+  while (n > 0) {
+    const half = n >>> 1;
+    const mid = lo + half;
+    const le = load<T>(table + (<usize>mid << alignof<T>())) <= x;
+    lo = select<i32>(mid + 1, lo, le);
+    n = select<i32>(n - half - 1, half, le);
+  }
+  return lo;
+}
+
 /** Bin of one predictor for a row; any f32 bit pattern is safe. */
 @inline function predictorBin(pred: usize, row: usize): i32 {
   const x = load<f32>(row + <usize>load<i32>(pred));
@@ -120,17 +133,7 @@ const SCRATCH_BLOCK_START = memory.data(MAX_SCORE_BINS << 2, 16); // i32 (PAV)
   const table = load<usize>(pred, 16);
   const len = load<i32>(pred, 20);
   if (load<i32>(pred, 4) == PRED_NUMERIC) {
-    // number of thresholds <= x (upper bound), branch-free steps
-    let lo = 0;
-    let n = len;
-    while (n > 0) {
-      const half = n >>> 1;
-      const mid = lo + half;
-      const le = load<f32>(table + (<usize>mid << 2)) <= x;
-      lo = select<i32>(mid + 1, lo, le);
-      n = select<i32>(n - half - 1, half, le);
-    }
-    return lo;
+    return upperBound<f32>(table, len, x);
   }
   if (x >= 0 && x < <f32>len) {
     const code = <i32>x;
@@ -154,17 +157,7 @@ export function adaptiveBinRow(model: usize, row: usize, bins: usize): void {
 
 /** Score bin of a score: the number of score thresholds <= score (NaN -> bin 0). */
 export function adaptiveScoreBin(model: usize, score: f64): i32 {
-  const t = load<usize>(model, AD_SCORE_THRESHOLDS);
-  let lo = 0;
-  let n = load<i32>(model, AD_NSCORE) - 1;
-  while (n > 0) {
-    const half = n >>> 1;
-    const mid = lo + half;
-    const le = load<f64>(t + (<usize>mid << 3)) <= score;
-    lo = select<i32>(mid + 1, lo, le);
-    n = select<i32>(n - half - 1, half, le);
-  }
-  return lo;
+  return upperBound<f64>(load<usize>(model, AD_SCORE_THRESHOLDS), load<i32>(model, AD_NSCORE) - 1, score);
 }
 
 /**

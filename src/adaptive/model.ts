@@ -10,14 +10,14 @@
 import { NextbestError } from '../errors.js';
 import { decodeBundle, encodeBundle } from '../bundle/codec.js';
 import type { BundleMeta } from '../bundle/format.js';
-import { FeatureSchema, type EncodeOptions, type FeatureDef, type FeatureObject } from '../runtime/features.js';
+import { FeatureSchema, type EncodeOptions, type FeatureObject } from '../runtime/features.js';
 import { WasmInstance, type WasmVariant } from '../runtime/wasm.js';
 import { ModelHost } from '../models/host.js';
-import { modelToBundle, validateModels } from '../models/registry.js';
+import { validateModels } from '../models/registry.js';
+import { singleModelPayload } from '../models/model.js';
 import { adaptiveSchemaFromSpec, compileAdaptive, type AdaptiveSpec, type AdaptiveTable } from '../models/adaptive.js';
 import { Learning, type InstanceRef, type InstanceReport, type LearningOptions, type LearningOutcome, type Observation } from './learning.js';
 import { decodeLearning, encodeLearning } from './snapshot.js';
-import { VERSION } from '../version.js';
 
 export interface AdaptiveModelOptions {
   /** Which wasm build: 'release' (default) or 'debug'. */
@@ -128,15 +128,7 @@ export class AdaptiveModel {
   /** A bundle holding the definition and, unless `learning: false`, the current learning state as its starting state. */
   toBundle(meta?: Partial<Pick<BundleMeta, 'name' | 'version'>>, opts: { learning?: boolean } = {}): Uint8Array {
     return encodeBundle({
-      meta: {
-        name: meta?.name ?? this.id,
-        version: meta?.version ?? '1',
-        created: new Date().toISOString(),
-        generator: `nextbest ${VERSION}`,
-        sources: {},
-      },
-      features: this.schema.toJSON() as FeatureDef[],
-      models: [modelToBundle(this.table)],
+      ...singleModelPayload(this.table, this.schema, meta),
       ...(opts.learning === false ? {} : { learning: this.learning.snapshot() }),
     });
   }

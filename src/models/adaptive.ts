@@ -285,18 +285,18 @@ export function compileAdaptive(spec: AdaptiveSpec, schema: FeatureSchema, sampl
     return { name, feature: f, type: 'categorical', thresholds: new Float32Array(0), categories: codes.map((c) => (dict ? dict[c]! : String(c))), codeToBin };
   });
 
-  return {
-    kind: 'adaptive',
-    id,
-    nGroups: 1,
-    nOutputs: 1,
-    transform: 'identity',
-    instances,
-    performanceThreshold,
-    scoreThresholds,
-    exploration: { method, epsilon, rampStart, rampPositives },
-    predictors,
-  };
+  return adaptiveTable(id, instances, performanceThreshold, scoreThresholds, { method, epsilon, rampStart, rampPositives }, predictors);
+}
+
+function adaptiveTable(
+  id: string,
+  instances: InstanceScope,
+  performanceThreshold: number,
+  scoreThresholds: Float64Array,
+  exploration: AdaptiveExploration,
+  predictors: AdaptivePredictor[],
+): AdaptiveTable {
+  return { kind: 'adaptive', id, nGroups: 1, nOutputs: 1, transform: 'identity', instances, performanceThreshold, scoreThresholds, exploration, predictors };
 }
 
 function checkAscending(t: Float32Array | Float64Array, err: (m: string) => NextbestError): void {
@@ -476,18 +476,7 @@ export function validateAdaptive(o: Record<string, unknown>, numFeatures: number
     }
     return { name: p.name, feature, type: 'categorical', thresholds: new Float32Array(0), categories: [...categories], codeToBin };
   });
-  return {
-    kind: 'adaptive',
-    id: o.id as string,
-    nGroups: 1,
-    nOutputs: 1,
-    transform: 'identity',
-    instances,
-    performanceThreshold,
-    scoreThresholds,
-    exploration,
-    predictors,
-  };
+  return adaptiveTable(o.id as string, instances, performanceThreshold, scoreThresholds, exploration, predictors);
 }
 
 const EXPLORE_CODES: Record<ExploreMethod, number> = { none: 0, thompson: 1, epsilon: 2 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/errors.js';
 import fc from 'fast-check';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning, encodeLearning } from '../../src/adaptive/snapshot.js';
@@ -174,35 +175,27 @@ describe('learning state: snapshots, deltas and merges', () => {
     const snap = m.learning.snapshot();
     const target = learnAll(await fresh(), events.slice(0, 10));
     const before = target.learning.snapshot();
-    const codeOf = (bytes: unknown) => {
-      try {
-        target.learning.merge(bytes as Uint8Array);
-      } catch (e) {
-        expect(e).toBeInstanceOf(NextbestError);
-        return (e as NextbestError).code;
-      }
-      return 'merged';
-    };
-    expect(codeOf('nope')).toBe('ARGUMENT_INVALID');
-    expect(codeOf(new Uint8Array(0))).toBe('LEARNING_INVALID');
-    expect(codeOf(snap.subarray(0, snap.length - 5))).toBe('LEARNING_INVALID');
+    const mergeCode = (bytes: unknown) => codeOf(() => target.learning.merge(bytes as Uint8Array));
+    expect(mergeCode('nope')).toBe('ARGUMENT_INVALID');
+    expect(mergeCode(new Uint8Array(0))).toBe('LEARNING_INVALID');
+    expect(mergeCode(snap.subarray(0, snap.length - 5))).toBe('LEARNING_INVALID');
     const flipped = Uint8Array.from(snap);
     flipped[flipped.length - 40]! ^= 1;
-    expect(codeOf(flipped)).toBe('LEARNING_INVALID');
-    expect(codeOf(packValue({ magic: 'NBB1' }))).toBe('LEARNING_INVALID');
+    expect(mergeCode(flipped)).toBe('LEARNING_INVALID');
+    expect(mergeCode(packValue({ magic: 'NBB1' }))).toBe('LEARNING_INVALID');
     const state = decodeLearning(snap);
     // a model this bundle does not have, or binned differently
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, id: 'other' }] }))).toBe('LEARNING_INCOMPATIBLE');
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, shape: 'x' }] }))).toBe('LEARNING_INCOMPATIBLE');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, id: 'other' }] }))).toBe('LEARNING_INCOMPATIBLE');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, shape: 'x' }] }))).toBe('LEARNING_INCOMPATIBLE');
     // counts that do not add up, or are not counts
     const bad = state.models[0]!.instances.map(([k, c]) => [k, Float64Array.from(c)] as [string, Float64Array]);
     bad[0]![1][5]! += 1;
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: bad }] }))).toBe('LEARNING_INVALID');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: bad }] }))).toBe('LEARNING_INVALID');
     bad[0]![1][5] = 0.5;
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: bad }] }))).toBe('LEARNING_INVALID');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: bad }] }))).toBe('LEARNING_INVALID');
     const short = state.models[0]!.instances.map(([k, c]) => [k, c.subarray(1)] as [string, Float64Array]);
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: short }] }))).toBe('LEARNING_INVALID');
-    expect(codeOf(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: [['a/b', state.models[0]!.instances[0]![1]]] }] }))).toBe('LEARNING_INVALID');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: short }] }))).toBe('LEARNING_INVALID');
+    expect(mergeCode(encodeLearning({ ...state, models: [{ ...state.models[0]!, instances: [['a/b', state.models[0]!.instances[0]![1]]] }] }))).toBe('LEARNING_INVALID');
     expect(eq(target.learning.snapshot(), before)).toBe(true);
     // instance limit
     const small = await AdaptiveModel.create(SPEC, { learning: { maxInstances: 1 } });
@@ -215,14 +208,6 @@ describe('learning state: snapshots, deltas and merges', () => {
   it('validates what it learns from', async () => {
     const m = await fresh();
     const obs = m.observe({ age: 30, plan: 'basic' }, { action: 'upgrade' });
-    const codeOf = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as NextbestError).code;
-      }
-      return 'ok';
-    };
     expect(codeOf(() => m.learn(obs, 'maybe' as 'accept'))).toBe('ARGUMENT_INVALID');
     expect(codeOf(() => m.learn({ ...obs, bins: Uint16Array.of(0, 0) }, 'accept'))).toBe('ARGUMENT_INVALID');
     expect(codeOf(() => m.learn({ ...obs, bins: Uint16Array.of(9, 0, 0) }, 'accept'))).toBe('ARGUMENT_INVALID');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/errors.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning } from '../../src/adaptive/snapshot.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
@@ -108,14 +109,6 @@ describe('decision log and record()', () => {
 
   it('validates requests and options', async () => {
     const m = await model();
-    const codeOf = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as NextbestError).code;
-      }
-      return 'ok';
-    };
     const f = { age: 40, plan: 'basic' };
     expect(codeOf(() => m.learning.record({ customerId: '', actionId: 'a', outcome: 'accept' }))).toBe('ARGUMENT_INVALID');
     expect(codeOf(() => m.learning.record({ customerId: 'c', actionId: 'a', outcome: 'clicked' as 'accept' }))).toBe('ARGUMENT_INVALID');

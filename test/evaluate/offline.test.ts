@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/errors.js';
 import { evaluatePolicy, normalQuantile, type Policy } from '../../src/evaluate/offline.js';
 import { parseDecisionLog, type LoggedDecision } from '../../src/evaluate/log.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -147,22 +148,14 @@ describe('offline evaluation', () => {
 
   it('validates policies and options', () => {
     const log = simulateLog(1, 10);
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as { code: string }).code;
-      }
-      return 'ok';
-    };
-    expect(code(() => evaluatePolicy([], best))).toBe('ARGUMENT_INVALID');
-    expect(code(() => evaluatePolicy(log, 'x' as never))).toBe('ARGUMENT_INVALID');
-    expect(code(() => evaluatePolicy(log, () => ({ probabilities: { a: 0.8, b: 0.8 } })))).toBe('ARGUMENT_INVALID');
-    expect(code(() => evaluatePolicy(log, () => ({ action: 3 as never })))).toBe('ARGUMENT_INVALID');
-    expect(code(() => evaluatePolicy(log, () => ({ action: 'a', expected: { a: NaN } })))).toBe('ARGUMENT_INVALID');
-    expect(code(() => evaluatePolicy(log, best, { confidence: 1 }))).toBe('OPTION_INVALID');
-    expect(code(() => evaluatePolicy(log, best, { interval: 'jackknife' as never }))).toBe('OPTION_INVALID');
-    expect(code(() => evaluatePolicy(log, best, { interval: 'bootstrap', resamples: 10 }))).toBe('OPTION_INVALID');
+    expect(codeOf(() => evaluatePolicy([], best))).toBe('ARGUMENT_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, 'x' as never))).toBe('ARGUMENT_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, () => ({ probabilities: { a: 0.8, b: 0.8 } })))).toBe('ARGUMENT_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, () => ({ action: 3 as never })))).toBe('ARGUMENT_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, () => ({ action: 'a', expected: { a: NaN } })))).toBe('ARGUMENT_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, best, { confidence: 1 }))).toBe('OPTION_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, best, { interval: 'jackknife' as never }))).toBe('OPTION_INVALID');
+    expect(codeOf(() => evaluatePolicy(log, best, { interval: 'bootstrap', resamples: 10 }))).toBe('OPTION_INVALID');
     // a policy that never acts is worth nothing
     expect(evaluatePolicy(log, () => ({ action: null })).ips.value).toBe(0);
   });
