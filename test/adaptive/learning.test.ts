@@ -6,7 +6,6 @@ import { decodeLearning, encodeLearning } from '../../src/adaptive/snapshot.js';
 import { packValue } from '../../src/bundle/codec.js';
 import type { Observation } from '../../src/adaptive/learning.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
-import { NextbestError } from '../../src/errors.js';
 import { mulberry32 } from '../helpers/random.js';
 
 const SPEC: AdaptiveSpec = {

@@ -3,7 +3,6 @@ import { codeOf } from '../helpers/errors.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning } from '../../src/adaptive/snapshot.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
-import type { NextbestError } from '../../src/errors.js';
 
 const spec: AdaptiveSpec = {
   id: 'offers',
