@@ -167,7 +167,9 @@ export class Learning {
     this.rowPtr = wasm.alloc(Math.max(1, schema.size) * 4, 16);
     this.obsPtr = wasm.alloc(OBS_BINS + 2 * maxP, 16);
     this.rngPtr = wasm.alloc(PRNG_STATE_BYTES, 16);
-    this.seed(opts.seed ?? 0);
+    const seed = opts.seed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new NextbestError('OPTION_INVALID', `learning.seed must be a non-negative safe integer, got ${String(opts.seed)}`);
+    this.seed(seed);
     // A per-model model scores through modelMargins (engine.score): point it at its one instance.
     for (const s of this.slots) {
       if (s.table.instances === 'model') wasm.i32[(s.ptr + 36) >> 2] = this.instancePtr(s, '', true);

@@ -221,3 +221,26 @@ describe('learning state: snapshots, deltas and merges', () => {
     expect(m.report({ action: 'upgrade' }).positives).toBe(1);
   });
 });
+
+describe('engine.learning', () => {
+  it('belongs to every engine, takes options, and keeps adaptive models out of Model', async () => {
+    const { compileSpec, SpecSource, Engine, Model } = await import('../../src/index.js');
+    const { encodeBundle } = await import('../../src/bundle/codec.js');
+    const spec = 'bundle: b\nversion: "1"\nfeatures:\n  a: numeric\nmodels:\n  m:\n    adaptive: { predictors: { a: { thresholds: [1, 2] } } }\n  l:\n    linear: { weights: { a: 1 } }\n';
+    const bytes = encodeBundle(compileSpec(new SpecSource(spec, 'b.yaml')));
+    const engine = await Engine.load(bytes, { learning: { maxInstances: 2, seed: 7, log: { maxCustomers: 10 } } });
+    expect(engine.learning.modelIds).toEqual(['m']);
+    expect(engine.learning.maxInstances).toBe(2);
+    expect(engine.learning.log.maxCustomers).toBe(10);
+    expect(engine.score('l', { a: 2 })[0]).toBe(2);
+    await expect(Engine.load(bytes, { learning: { maxInstances: 0 } })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
+    await expect(Engine.load(bytes, { learning: { seed: -1 } })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
+    await expect(Model.fromBundle(bytes, { id: 'm' })).rejects.toMatchObject({ code: 'MODEL_KIND' });
+    const am = await AdaptiveModel.fromBundle(bytes);
+    expect(am.id).toBe('m');
+    // no adaptive models: learning is empty but present
+    const plain = await Engine.load(encodeBundle(compileSpec(new SpecSource(spec.replace(/  m:\n.*\n/, ''), 'b.yaml'))));
+    expect(plain.learning.modelIds).toEqual([]);
+    expect(decodeLearning(plain.learning.snapshot()).models).toEqual([]);
+  });
+});
