@@ -114,6 +114,7 @@ interface Slot {
 const OBS_BINS = 24;
 const KEY_PATTERN = /^[^/]{1,128}$/;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_GROUPS = 4096;
 
 function incompatible(msg: string): NextbestError {
   return new NextbestError('LEARNING_INCOMPATIBLE', msg);
@@ -132,6 +133,7 @@ export class Learning {
   private readonly obsPtr: number;
   private readonly rngPtr: number;
   private instanceCount = 0;
+  private groups = 0;
   private u16View = new Uint16Array(0);
   private readonly learnedResults: RecordResult[];
 
@@ -246,11 +248,17 @@ export class Learning {
   /**
    * A fixed set of instances of one model (e.g. the actions a decision
    * ranks), scored together: one kernel call bins the customer once and
-   * scores every instance. Scratch is allocated here, once.
+   * scores every instance. Create a group once and reuse it: its scratch is
+   * allocated here, in wasm memory, for the engine's lifetime (at most 4,096
+   * groups per engine).
    */
   group(modelId: string, refs: InstanceRef[]): InstanceGroup {
     const s = this.slot(modelId);
     if (!Array.isArray(refs) || refs.length === 0) throw new NextbestError('ARGUMENT_INVALID', 'group: refs must be a non-empty array of { action, channel? }');
+    if (this.groups >= MAX_GROUPS) {
+      throw new NextbestError('LIMIT_EXCEEDED', `at most ${MAX_GROUPS} instance groups per engine: create a group once and reuse it (each holds wasm scratch for the engine's lifetime)`);
+    }
+    this.groups++;
     const keys = refs.map((r) => keyFor(s, r));
     const ptrs = Int32Array.from(keys, (k) => this.instancePtr(s, k, true));
     return new InstanceGroup(this, s.id, s.ptr, keys, ptrs, s.layout.nPredictors);
@@ -459,13 +467,15 @@ export class Learning {
   /**
    * The propensity to rank by under the model's exploration: a Thompson draw,
    * an epsilon-greedy uniform draw (when `coin` < epsilon; coin is the
-   * decision's uniform draw, drawn here when omitted), or p itself.
+   * decision's uniform draw, drawn here for epsilon models when omitted), or
+   * p itself.
    */
   explore(modelId: string, ref: InstanceRef | undefined, p: number, coin?: number): number {
     const s = this.slot(modelId);
     const inst = this.instancePtr(s, keyFor(s, ref), true);
     const ex = this.wasm.exports;
-    const c = coin ?? ex.prngUniform(this.rngPtr);
+    // like adaptiveExploreMany: a coin is drawn only for epsilon-greedy models
+    const c = coin ?? (s.table.exploration.method === 'epsilon' ? ex.prngUniform(this.rngPtr) : 1);
     return ex.adaptiveExplore(s.ptr, inst, this.rngPtr, p, c);
   }
 
