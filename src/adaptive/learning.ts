@@ -239,6 +239,15 @@ export class Learning {
     }
   }
 
+  /**
+   * For wiring a decision kernel: the model's index (what DecisionLog.add
+   * takes as `slot`) and the wasm pointer of its definition.
+   */
+  modelHandle(modelId: string): { index: number; pointer: number } {
+    const s = this.slot(modelId);
+    return { index: s.index, pointer: s.ptr };
+  }
+
   /** @internal The wasm pointer of an instance (created when new). */
   instancePointer(modelId: string, ref?: InstanceRef): number {
     const s = this.slot(modelId);
