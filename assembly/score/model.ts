@@ -11,6 +11,7 @@
 // Kernels trust tables (the loader validated them) but never inputs: any f32
 // bit pattern in a row is handled without reading out of bounds.
 import { linearMargins } from "./linear";
+import { treesMargins, treesTransform } from "./trees";
 import { sigmoid32, softmaxInPlace, argmax32, exp32 } from "../shared/math";
 
 export const MODEL_LINEAR: i32 = 1;
@@ -35,6 +36,8 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const kind = load<i32>(model, HEADER_KIND);
   if (kind == MODEL_LINEAR) {
     linearMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_TREES) {
+    treesMargins(model, rows, n, strideBytes, out);
   } else {
     abort("unknown model kind");
   }
@@ -42,6 +45,11 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
 
 /** Applies the model's transform: margins (n*nGroups f32) -> out (n*nOutputs f32). May alias. */
 export function modelTransform(model: usize, margins: usize, n: i32, out: usize): void {
+  // Tree ensembles use XGBoost's own float32 recipes for their transforms.
+  if (load<i32>(model, HEADER_KIND) == MODEL_TREES) {
+    treesTransform(model, margins, n, out);
+    return;
+  }
   const transform = load<i32>(model, HEADER_TRANSFORM);
   const groups = load<i32>(model, HEADER_GROUPS);
   const total = n * groups;

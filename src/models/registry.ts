@@ -8,8 +8,10 @@ import { describe } from '../bundle/binary.js';
 import { linearToBundle, placeLinear, validateLinear, type LinearTable } from './linear.js';
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
+import { placeTrees, treesToBundle, validateTrees, type TreesTable } from './trees.js';
+import { referenceTreesMargins } from '../reference/trees.js';
 
-export type ModelTable = LinearTable;
+export type ModelTable = LinearTable | TreesTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -28,6 +30,12 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceLinearMargin(t, row, offset);
     },
   } satisfies KindOps<LinearTable>,
+  trees: {
+    toBundle: treesToBundle,
+    validate: validateTrees,
+    place: placeTrees,
+    reference: referenceTreesMargins,
+  } satisfies KindOps<TreesTable>,
 };
 
 function opsFor(kind: unknown, what: string): KindOps<ModelTable> {
