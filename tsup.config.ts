@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 // ESM and CJS builds with declarations. The .wasm binaries are copied next to
 // the bundled code, where src/runtime/wasm.ts looks for them first.
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // reference: the plain-TS kernel twins, for the benchmarks (not in the exports map).
+  entry: { index: 'src/index.ts', reference: 'src/reference/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

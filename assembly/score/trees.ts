@@ -10,33 +10,31 @@
 //         +4  count   i32   trees in the run (perfect: 1..8, general: 1)
 //         +8  depth   i32   perfect: padded depth D
 //         +12 nodes   usize perfect: 2^D-1 slots of 64 bytes, slot i = node i of each of
-//                           the 8 trees as {f32 threshold, i32 feature byte offset};
+//                           the 8 trees as {f32 threshold, i32 byte offset in the
+//                           row copy: feature * 4, + width * 4 if missing goes right};
 //                           children of node i are 2i+1 and 2i+2.
 //                           general: 16-byte records (see GENERAL_* below)
 //         +16 leaves  usize perfect: leaf of slot i (i >= 2^D-1) of tree k at
 //                           leaves + (i << 5) + 4k (the base is pre-offset)
-//         +20 dr      usize perfect: missing-goes-right byte of slot i, tree k at dr + 8i + k
+//         +20 reserved
 //         +24 groups  usize i32[8]: byte offset (group * 4) of each tree's group
 //   +40 base     usize f32[nGroups] base margins
-//   +44 nUsed    i32   features any split reads
-//   +48 used     usize i32[nUsed] their byte offsets in a row (for the NaN check)
-//   +52 scratch  usize f32[BLOCK * nGroups] accumulators, then i32[BLOCK] x 2 row lists
-//   +56 nTrees   i32
+//   +44 width    i32   features the padded layout reads: 1 + the highest split feature
+//   +48 scratch  usize f32[BLOCK * nGroups] accumulators, then f32[BLOCK * 2 * width]
+//                      missing-aware row copies
+//   +52 nTrees   i32
 //
-// Rows are scored in blocks of BLOCK. Each block is split into rows without
-// NaN in any used feature (the fast path: one compare per level, no missing
-// test) and rows with NaN (default directions). For every run, every row of
-// the block descends the run's 8 trees side by side (8 independent chains of
-// loads hide their latency), then adds the 8 leaves to its accumulator in
-// tree order. Runs go in tree order, so each row's sum is XGBoost's sum.
+// Rows are scored in blocks of BLOCK. For every run, every row of the block
+// descends the run's 8 trees side by side (8 independent chains of loads hide
+// their latency), then adds the 8 leaves to its accumulator in tree order.
+// Runs go in tree order, so each row's sum is XGBoost's sum.
 import { HEADER_GROUPS, HEADER_TRANSFORM, TRANSFORM_IDENTITY, TRANSFORM_SIGMOID, TRANSFORM_EXP, TRANSFORM_SOFTMAX, TRANSFORM_ARGMAX } from "./model";
 
 export const TREES_NRUNS: usize = 32;
 export const TREES_RUNS: usize = 36;
 export const TREES_BASE: usize = 40;
-export const TREES_NUSED: usize = 44;
-export const TREES_USED: usize = 48;
-export const TREES_SCRATCH: usize = 52;
+export const TREES_WIDTH: usize = 44;
+export const TREES_SCRATCH: usize = 48;
 
 export const RUN_SIZE: usize = 32;
 export const RUN_PERFECT: i32 = 0;
@@ -56,27 +54,23 @@ export const GENERAL_CATEGORICAL: i32 = 4;
 export const BLOCK: i32 = 64;
 
 // ---------------------------------------------------------------------------
-// One level of one chain in the padded layout. `k` is a constant after
-// inlining, so the tree's offset in the slot folds into the load offsets.
+// One level of one chain in the padded layout. `p` is the absolute address of
+// the chain's slot (nodes + 64 * i); `k` is a constant after inlining, so the
+// tree's offset in the slot folds into the load offsets. With p absolute, the
+// child's slot is 2p + (64 or 128) - nodes: one shift, one select, one add.
+// Rows are read from their missing-aware copy (see treesMargins), so a missing
+// value needs no test here.
 
 // @ts-ignore: decorator
-@inline function stepFast(nodes: usize, row: usize, i: u32, k: usize): u32 {
-  const rec = nodes + (<usize>i << 6) + (k << 3);
+@inline function step(p: u32, row: usize, k: usize, cLeft: u32, cRight: u32): u32 {
+  const rec = <usize>p + (k << 3);
   const x = load<f32>(row + <usize>load<u32>(rec, 4));
-  return (i << 1) + 2 - <u32>(x < load<f32>(rec));
+  return (p << 1) + select<u32>(cLeft, cRight, x < load<f32>(rec));
 }
 
 // @ts-ignore: decorator
-@inline function stepMissing(nodes: usize, dr: usize, row: usize, i: u32, k: usize): u32 {
-  const rec = nodes + (<usize>i << 6) + (k << 3);
-  const x = load<f32>(row + <usize>load<u32>(rec, 4));
-  const right = <u32>(x >= load<f32>(rec)) | (<u32>(x != x) & <u32>load<u8>(dr + (<usize>i << 3) + k));
-  return (i << 1) + 1 + right;
-}
-
-// @ts-ignore: decorator
-@inline function leaf(leaves: usize, i: u32, k: usize): f32 {
-  return load<f32>(leaves + (<usize>i << 5) + (k << 2));
+@inline function leafOf(leafBase: u32, p: u32, k: usize): f32 {
+  return load<f32>(<usize>(leafBase + (p >> 1)) + (k << 2));
 }
 
 // @ts-ignore: decorator
@@ -85,118 +79,70 @@ export const BLOCK: i32 = 64;
   store<f32>(a, load<f32>(a) + v);
 }
 
-/** 8 trees, rows listed in `list`, no missing values in them. */
-function runPerfect8Fast(run: usize, block: usize, stride: usize, list: usize, cnt: i32, acc: usize, accStride: usize, single: bool): void {
+/** A run of 8 trees over m rows of the block (rows at aug + r * augStride). */
+function runPerfect8(run: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize, single: bool): void {
   const depth = load<i32>(run, 8);
-  const nodes = load<usize>(run, 12);
-  const leaves = load<usize>(run, 16);
+  const nodes = load<u32>(run, 12);
+  // leaf of slot i (i >= 2^D - 1), tree k: leaves + (i << 5) + 4k = (p >> 1) + leafBase + 4k
+  const leafBase = load<u32>(run, 16) - (nodes >> 1);
   const groups = load<usize>(run, 24);
-  for (let q = 0; q < cnt; q++) {
-    const r = <usize>load<i32>(list + (<usize>q << 2));
-    const row = block + r * stride;
-    let i0: u32 = 0, i1: u32 = 0, i2: u32 = 0, i3: u32 = 0, i4: u32 = 0, i5: u32 = 0, i6: u32 = 0, i7: u32 = 0;
+  const cLeft = <u32>64 - nodes;
+  const cRight = <u32>128 - nodes;
+  for (let r = 0; r < m; r++) {
+    const row = aug + <usize>r * augStride;
+    let p0 = nodes, p1 = nodes, p2 = nodes, p3 = nodes, p4 = nodes, p5 = nodes, p6 = nodes, p7 = nodes;
     for (let d = 0; d < depth; d++) {
-      i0 = stepFast(nodes, row, i0, 0);
-      i1 = stepFast(nodes, row, i1, 1);
-      i2 = stepFast(nodes, row, i2, 2);
-      i3 = stepFast(nodes, row, i3, 3);
-      i4 = stepFast(nodes, row, i4, 4);
-      i5 = stepFast(nodes, row, i5, 5);
-      i6 = stepFast(nodes, row, i6, 6);
-      i7 = stepFast(nodes, row, i7, 7);
+      p0 = step(p0, row, 0, cLeft, cRight);
+      p1 = step(p1, row, 1, cLeft, cRight);
+      p2 = step(p2, row, 2, cLeft, cRight);
+      p3 = step(p3, row, 3, cLeft, cRight);
+      p4 = step(p4, row, 4, cLeft, cRight);
+      p5 = step(p5, row, 5, cLeft, cRight);
+      p6 = step(p6, row, 6, cLeft, cRight);
+      p7 = step(p7, row, 7, cLeft, cRight);
     }
-    const accRow = acc + r * accStride;
+    const accRow = acc + <usize>r * accStride;
     if (single) {
-      // One group: keep the running sum in a register; float32 adds in tree order.
+      // One group: the running sum stays in a register; float32 adds in tree order.
       let s = load<f32>(accRow);
-      s += leaf(leaves, i0, 0);
-      s += leaf(leaves, i1, 1);
-      s += leaf(leaves, i2, 2);
-      s += leaf(leaves, i3, 3);
-      s += leaf(leaves, i4, 4);
-      s += leaf(leaves, i5, 5);
-      s += leaf(leaves, i6, 6);
-      s += leaf(leaves, i7, 7);
+      s += leafOf(leafBase, p0, 0);
+      s += leafOf(leafBase, p1, 1);
+      s += leafOf(leafBase, p2, 2);
+      s += leafOf(leafBase, p3, 3);
+      s += leafOf(leafBase, p4, 4);
+      s += leafOf(leafBase, p5, 5);
+      s += leafOf(leafBase, p6, 6);
+      s += leafOf(leafBase, p7, 7);
       store<f32>(accRow, s);
     } else {
-      addLeaf(accRow, groups, 0, leaf(leaves, i0, 0));
-      addLeaf(accRow, groups, 1, leaf(leaves, i1, 1));
-      addLeaf(accRow, groups, 2, leaf(leaves, i2, 2));
-      addLeaf(accRow, groups, 3, leaf(leaves, i3, 3));
-      addLeaf(accRow, groups, 4, leaf(leaves, i4, 4));
-      addLeaf(accRow, groups, 5, leaf(leaves, i5, 5));
-      addLeaf(accRow, groups, 6, leaf(leaves, i6, 6));
-      addLeaf(accRow, groups, 7, leaf(leaves, i7, 7));
-    }
-  }
-}
-
-/** 8 trees, rows with at least one missing value: default directions apply. */
-function runPerfect8Missing(run: usize, block: usize, stride: usize, list: usize, cnt: i32, acc: usize, accStride: usize, single: bool): void {
-  const depth = load<i32>(run, 8);
-  const nodes = load<usize>(run, 12);
-  const leaves = load<usize>(run, 16);
-  const dr = load<usize>(run, 20);
-  const groups = load<usize>(run, 24);
-  for (let q = 0; q < cnt; q++) {
-    const r = <usize>load<i32>(list + (<usize>q << 2));
-    const row = block + r * stride;
-    let i0: u32 = 0, i1: u32 = 0, i2: u32 = 0, i3: u32 = 0, i4: u32 = 0, i5: u32 = 0, i6: u32 = 0, i7: u32 = 0;
-    for (let d = 0; d < depth; d++) {
-      i0 = stepMissing(nodes, dr, row, i0, 0);
-      i1 = stepMissing(nodes, dr, row, i1, 1);
-      i2 = stepMissing(nodes, dr, row, i2, 2);
-      i3 = stepMissing(nodes, dr, row, i3, 3);
-      i4 = stepMissing(nodes, dr, row, i4, 4);
-      i5 = stepMissing(nodes, dr, row, i5, 5);
-      i6 = stepMissing(nodes, dr, row, i6, 6);
-      i7 = stepMissing(nodes, dr, row, i7, 7);
-    }
-    const accRow = acc + r * accStride;
-    if (single) {
-      let s = load<f32>(accRow);
-      s += leaf(leaves, i0, 0);
-      s += leaf(leaves, i1, 1);
-      s += leaf(leaves, i2, 2);
-      s += leaf(leaves, i3, 3);
-      s += leaf(leaves, i4, 4);
-      s += leaf(leaves, i5, 5);
-      s += leaf(leaves, i6, 6);
-      s += leaf(leaves, i7, 7);
-      store<f32>(accRow, s);
-    } else {
-      addLeaf(accRow, groups, 0, leaf(leaves, i0, 0));
-      addLeaf(accRow, groups, 1, leaf(leaves, i1, 1));
-      addLeaf(accRow, groups, 2, leaf(leaves, i2, 2));
-      addLeaf(accRow, groups, 3, leaf(leaves, i3, 3));
-      addLeaf(accRow, groups, 4, leaf(leaves, i4, 4));
-      addLeaf(accRow, groups, 5, leaf(leaves, i5, 5));
-      addLeaf(accRow, groups, 6, leaf(leaves, i6, 6));
-      addLeaf(accRow, groups, 7, leaf(leaves, i7, 7));
+      addLeaf(accRow, groups, 0, leafOf(leafBase, p0, 0));
+      addLeaf(accRow, groups, 1, leafOf(leafBase, p1, 1));
+      addLeaf(accRow, groups, 2, leafOf(leafBase, p2, 2));
+      addLeaf(accRow, groups, 3, leafOf(leafBase, p3, 3));
+      addLeaf(accRow, groups, 4, leafOf(leafBase, p4, 4));
+      addLeaf(accRow, groups, 5, leafOf(leafBase, p5, 5));
+      addLeaf(accRow, groups, 6, leafOf(leafBase, p6, 6));
+      addLeaf(accRow, groups, 7, leafOf(leafBase, p7, 7));
     }
   }
 }
 
 /** A run with fewer than 8 trees (the last one): one tree at a time, same layout. */
-function runPerfectPartial(run: usize, block: usize, stride: usize, list: usize, cnt: i32, acc: usize, accStride: usize, missing: bool): void {
+function runPerfectPartial(run: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize): void {
   const count = load<i32>(run, 4);
   const depth = load<i32>(run, 8);
-  const nodes = load<usize>(run, 12);
-  const leaves = load<usize>(run, 16);
-  const dr = load<usize>(run, 20);
+  const nodes = load<u32>(run, 12);
+  const leafBase = load<u32>(run, 16) - (nodes >> 1);
   const groups = load<usize>(run, 24);
+  const cLeft = <u32>64 - nodes;
+  const cRight = <u32>128 - nodes;
   for (let k = 0; k < count; k++) {
     const kk = <usize>k;
-    for (let q = 0; q < cnt; q++) {
-      const r = <usize>load<i32>(list + (<usize>q << 2));
-      const row = block + r * stride;
-      let i: u32 = 0;
-      if (missing) {
-        for (let d = 0; d < depth; d++) i = stepMissing(nodes, dr, row, i, kk);
-      } else {
-        for (let d = 0; d < depth; d++) i = stepFast(nodes, row, i, kk);
-      }
-      addLeaf(acc + r * accStride, groups, kk, leaf(leaves, i, kk));
+    for (let r = 0; r < m; r++) {
+      const row = aug + <usize>r * augStride;
+      let p = nodes;
+      for (let d = 0; d < depth; d++) p = step(p, row, kk, cLeft, cRight);
+      addLeaf(acc + <usize>r * accStride, groups, kk, leafOf(leafBase, p, kk));
     }
   }
 }
@@ -236,43 +182,44 @@ function runGeneral(run: usize, block: usize, stride: usize, m: i32, acc: usize,
   }
 }
 
-/** Margins of n rows into out (n * nGroups f32). */
+/**
+ * Margins of n rows into out (n * nGroups f32).
+ *
+ * Rows go in blocks of BLOCK. Each row of a block is first copied twice, side by
+ * side, into the scratch: once with missing values as -Infinity, once as
+ * +Infinity. A padded-layout node whose missing values go left reads the first
+ * copy (-Inf < threshold: left), one whose missing values go right the second
+ * (+Inf < threshold is false: right); other values are the same in both. (The
+ * layout keeps trees whose default-left nodes have a -Inf or NaN threshold out
+ * of the padded layout, where this would not hold.) So every row takes the same
+ * branch-free path, missing values or not.
+ */
 export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
   const groups = load<i32>(model, HEADER_GROUPS);
   const nRuns = load<i32>(model, TREES_NRUNS);
   const runs = load<usize>(model, TREES_RUNS);
   const base = load<usize>(model, TREES_BASE);
-  const nUsed = load<i32>(model, TREES_NUSED);
-  const used = load<usize>(model, TREES_USED);
+  const width = load<i32>(model, TREES_WIDTH);
   const acc = load<usize>(model, TREES_SCRATCH);
   const accStride = <usize>groups << 2;
-  const cleanList = acc + <usize>(BLOCK * groups) * 4;
-  const nanList = cleanList + (<usize>BLOCK << 2);
+  const aug = acc + <usize>(BLOCK * groups) * 4;
+  const augStride = <usize>width << 3;
+  const half = <usize>width << 2;
   const stride = <usize>strideBytes;
   const single = groups == 1;
   for (let r0 = 0; r0 < n; r0 += BLOCK) {
     const m = min(BLOCK, n - r0);
     const block = rows + <usize>r0 * stride;
-    let nClean = 0;
-    let nNan = 0;
     for (let r = 0; r < m; r++) {
       const row = block + <usize>r * stride;
       const accRow = acc + <usize>r * accStride;
       for (let g = 0; g < groups; g++) store<f32>(accRow + (<usize>g << 2), load<f32>(base + (<usize>g << 2)));
-      let hasNan = false;
-      for (let j = 0; j < nUsed; j++) {
-        const x = load<f32>(row + <usize>load<i32>(used + (<usize>j << 2)));
-        if (x != x) {
-          hasNan = true;
-          break;
-        }
-      }
-      if (hasNan) {
-        store<i32>(nanList + (<usize>nNan << 2), r);
-        nNan++;
-      } else {
-        store<i32>(cleanList + (<usize>nClean << 2), r);
-        nClean++;
+      const a = aug + <usize>r * augStride;
+      for (let j: usize = 0; j < half; j += 4) {
+        const x = load<f32>(row + j);
+        const missing = x != x;
+        store<f32>(a + j, select<f32>(-Infinity, x, missing));
+        store<f32>(a + half + j, select<f32>(Infinity, x, missing));
       }
     }
     for (let k = 0; k < nRuns; k++) {
@@ -280,11 +227,9 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
       if (load<i32>(run) == RUN_GENERAL) {
         runGeneral(run, block, stride, m, acc, accStride);
       } else if (load<i32>(run, 4) == RUN_TREES) {
-        if (nClean > 0) runPerfect8Fast(run, block, stride, cleanList, nClean, acc, accStride, single);
-        if (nNan > 0) runPerfect8Missing(run, block, stride, nanList, nNan, acc, accStride, single);
+        runPerfect8(run, aug, augStride, m, acc, accStride, single);
       } else {
-        if (nClean > 0) runPerfectPartial(run, block, stride, cleanList, nClean, acc, accStride, false);
-        if (nNan > 0) runPerfectPartial(run, block, stride, nanList, nNan, acc, accStride, true);
+        runPerfectPartial(run, aug, augStride, m, acc, accStride);
       }
     }
     memory.copy(out + (<usize>(r0 * groups) << 2), acc, <usize>(m * groups) << 2);

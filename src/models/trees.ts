@@ -97,7 +97,6 @@ export function checkTrees(t: TreesTable, numFeatures: number, what: string, cod
     }
     isCat[id] = 1;
   }
-  let depthMax = 0;
   const stack = new Int32Array(2 * (MAX_TREE_DEPTH + 2));
   for (let tr = 0; tr < nTrees; tr++) {
     const s = t.treeStart[tr]!;
@@ -124,7 +123,6 @@ export function checkTrees(t: TreesTable, numFeatures: number, what: string, cod
         if (l !== r) bad(`tree ${tr} node ${local}: one child is -1 and the other is not`, { tree: tr, node: local });
         if (!Number.isFinite(t.value[id]!)) bad(`tree ${tr} leaf ${local}: leaf value is not finite`, { tree: tr, node: local });
         if (isCat[id]) bad(`tree ${tr} node ${local}: a leaf cannot be a categorical split`, { tree: tr, node: local });
-        if (depth > depthMax) depthMax = depth;
         continue;
       }
       if (depth + 1 > MAX_TREE_DEPTH) bad(`tree ${tr} is deeper than ${MAX_TREE_DEPTH} levels`, { tree: tr });
@@ -146,7 +144,6 @@ export function checkTrees(t: TreesTable, numFeatures: number, what: string, cod
     }
     if (reached !== n) bad(`tree ${tr}: ${n - reached} of its ${n} nodes are not reachable from the root`, { tree: tr });
   }
-  void depthMax;
 }
 
 /** Validates a decoded bundle section; every index is checked before anything reaches memory. */
@@ -194,9 +191,9 @@ const FLAG_MISSING_RIGHT = 2;
 const FLAG_CATEGORICAL = 4;
 
 interface TreeInfo {
-  start: number;
   depth: number;
-  categorical: boolean;
+  /** Categorical splits, or a default-left split with a -Inf or NaN threshold (see treesMargins). */
+  needsExplicit: boolean;
 }
 
 function treeInfos(t: TreesTable): TreeInfo[] {
@@ -204,34 +201,30 @@ function treeInfos(t: TreesTable): TreeInfo[] {
   const infos: TreeInfo[] = [];
   for (let tr = 0; tr < t.treeGroup.length; tr++) {
     const s = t.treeStart[tr]!;
-    const e = t.treeStart[tr + 1]!;
-    // node depths in one pass: children always come after a parent in a walk order, not in id
-    // order, so use a stack.
     let depth = 0;
-    let categorical = false;
+    let needsExplicit = false;
     const stack: number[] = [0, 0];
     while (stack.length) {
       const d = stack.pop()!;
-      const local = stack.pop()!;
-      const id = s + local;
-      if (cat.has(id)) categorical = true;
+      const id = s + stack.pop()!;
       if (t.left[id] === -1) {
         if (d > depth) depth = d;
-      } else {
-        stack.push(t.left[id]!, d + 1, t.right[id]!, d + 1);
+        continue;
       }
+      const v = t.value[id]!;
+      if (cat.has(id) || (t.defaultLeft[id] === 1 && !(v > -Infinity))) needsExplicit = true;
+      stack.push(t.left[id]!, d + 1, t.right[id]!, d + 1);
     }
-    void e;
-    infos.push({ start: s, depth, categorical });
+    infos.push({ depth, needsExplicit });
   }
   return infos;
 }
 
-/** The model's feature byte offsets that any split reads (for the per-row NaN check). */
-function usedFeatures(t: TreesTable): Int32Array {
-  const used = new Set<number>();
-  for (let i = 0; i < t.left.length; i++) if (t.left[i] !== -1) used.add(t.feature[i]!);
-  return Int32Array.from([...used].sort((a, b) => a - b).map((f) => f * 4));
+/** 1 + the highest feature index any split reads (at least 1). */
+function splitWidth(t: TreesTable): number {
+  let w = 1;
+  for (let i = 0; i < t.left.length; i++) if (t.left[i] !== -1 && t.feature[i]! + 1 > w) w = t.feature[i]! + 1;
+  return w;
 }
 
 /** Places a validated table in wasm memory in the kernel layout; returns the model pointer. */
@@ -243,7 +236,7 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const runs: { general: boolean; trees: number[]; depth: number }[] = [];
   let cur: { general: boolean; trees: number[]; depth: number } | null = null;
   infos.forEach((info, tr) => {
-    if (info.categorical || info.depth > MAX_PERFECT_DEPTH) {
+    if (info.needsExplicit || info.depth > MAX_PERFECT_DEPTH) {
       cur = null;
       runs.push({ general: true, trees: [tr], depth: info.depth });
       return;
@@ -258,21 +251,20 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
 
   // Category bitsets first (general nodes point at them).
   const catPtr = wasm.place(t.catBits.length ? t.catBits : new Uint32Array(1));
-  const runPtrs: { nodes: number; leaves: number; dr: number; groups: number }[] = [];
+  const width = splitWidth(t);
+  const runPtrs: { nodes: number; leaves: number; groups: number }[] = [];
   for (const run of runs) {
     const groups = new Int32Array(RUN_TREES);
     run.trees.forEach((tr, k) => (groups[k] = t.treeGroup[tr]! * 4));
     const groupsPtr = wasm.place(groups);
     if (run.general) {
-      runPtrs.push({ ...placeGeneral(wasm, t, run.trees[0]!, catIndex, catPtr), dr: 0, groups: groupsPtr });
+      runPtrs.push({ ...placeGeneral(wasm, t, run.trees[0]!, catIndex, catPtr), groups: groupsPtr });
     } else {
-      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth), groups: groupsPtr });
+      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth, width), groups: groupsPtr });
     }
   }
-  const used = usedFeatures(t);
-  const usedPtr = wasm.place(used.length ? used : new Int32Array(1));
   const basePtr = wasm.place(t.baseMargin);
-  const scratch = wasm.alloc(BLOCK_ROWS * t.nGroups * 4 + 2 * BLOCK_ROWS * 4, 16);
+  const scratch = wasm.alloc(BLOCK_ROWS * t.nGroups * 4 + BLOCK_ROWS * 2 * width * 4, 16);
   const runsPtr = wasm.alloc(Math.max(1, runs.length) * RUN_SIZE, 16);
   const model = wasm.alloc(HEADER_SIZE + 32, 16);
   const { i32 } = wasm;
@@ -284,7 +276,6 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     i32[p + 2] = run.depth;
     i32[p + 3] = ptrs.nodes;
     i32[p + 4] = ptrs.leaves;
-    i32[p + 5] = ptrs.dr;
     i32[p + 6] = ptrs.groups;
   });
   writeHeader(i32, model, t);
@@ -292,65 +283,61 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   i32[m + 8] = runs.length;
   i32[m + 9] = runsPtr;
   i32[m + 10] = basePtr;
-  i32[m + 11] = used.length;
-  i32[m + 12] = usedPtr;
-  i32[m + 13] = scratch;
-  i32[m + 14] = t.treeGroup.length;
+  i32[m + 11] = width;
+  i32[m + 12] = scratch;
+  i32[m + 13] = t.treeGroup.length;
   return model;
 }
 
 /**
  * The padded complete-binary layout of a run of up to 8 trees, interleaved:
  * slot i (64 bytes) holds node i of every tree of the run as {f32 threshold,
- * i32 feature byte offset}; node i's children are 2i+1 (left) and 2i+2. A leaf
- * above the run's depth D becomes pass-through nodes (threshold NaN, missing
- * goes right: every value goes right) down to depth D. Leaves at depth D are
- * f32 in a separate array, 8 per slot (32 bytes). Missing-goes-right flags are
- * one byte per node, 8 per slot.
+ * i32 byte offset into the kernel's row copy}; node i's children are 2i+1
+ * (left) and 2i+2. The row copy is [values, NaN as -Inf | values, NaN as +Inf]
+ * (width features each), so the offset is feature * 4 for a node whose missing
+ * values go left and (width + feature) * 4 for one whose missing values go
+ * right. A leaf above the run's depth D becomes pass-through nodes (threshold
+ * NaN: every value goes right) down to depth D. Leaves at depth D are f32 in a
+ * separate array, 8 per slot (32 bytes).
  */
-function placePerfect(wasm: WasmInstance, t: TreesTable, trees: number[], depth: number): { nodes: number; leaves: number; dr: number } {
+function placePerfect(wasm: WasmInstance, t: TreesTable, trees: number[], depth: number, width: number): { nodes: number; leaves: number } {
   const internal = (1 << depth) - 1;
   const nLeaves = 1 << depth;
   const slots = new ArrayBuffer(Math.max(1, internal) * 64);
   const thr = new Float32Array(slots);
   const feat = new Int32Array(slots);
   const leaves = new Float32Array(nLeaves * RUN_TREES);
-  const dr = new Uint8Array(Math.max(1, internal) * RUN_TREES);
   trees.forEach((tr, k) => {
     const s = t.treeStart[tr]!;
-    // (slot, node) pairs to fill; a leaf reached above depth D fills its whole subtree.
+    // (slot, node, level) triples to fill; a leaf reached above depth D fills its whole subtree.
     const stack: number[] = [0, 0, 0];
     while (stack.length) {
       const level = stack.pop()!;
       const local = stack.pop()!;
       const slot = stack.pop()!;
       const id = s + local;
-      const leaf = t.left[id] === -1;
       if (level === depth) {
         leaves[(slot - internal) * RUN_TREES + k] = t.value[id]!;
         continue;
       }
       const q = slot * 16 + k * 2;
-      if (leaf) {
+      if (t.left[id] === -1) {
         thr[q] = NaN;
-        feat[q + 1] = 0;
-        dr[slot * RUN_TREES + k] = 1;
+        feat[q + 1] = width * 4;
         stack.push(2 * slot + 1, local, level + 1, 2 * slot + 2, local, level + 1);
       } else {
         thr[q] = t.value[id]!;
-        feat[q + 1] = t.feature[id]! * 4;
-        dr[slot * RUN_TREES + k] = t.defaultLeft[id] ? 0 : 1;
+        feat[q + 1] = (t.feature[id]! + (t.defaultLeft[id] ? 0 : width)) * 4;
         stack.push(2 * slot + 1, t.left[id]!, level + 1, 2 * slot + 2, t.right[id]!, level + 1);
       }
     }
   });
   const nodesPtr = wasm.place(new Uint8Array(slots));
-  const drPtr = wasm.place(dr);
   const leavesPtr = wasm.place(leaves);
   // The kernel indexes leaves by slot number: leaf slot i lives at leaves + ((i - internal) << 5).
   const leavesAdj = leavesPtr - internal * 32;
   if (leavesAdj < 0) throw new Error('placeTrees: leaf base underflow');
-  return { nodes: nodesPtr, leaves: leavesAdj, dr: drPtr };
+  return { nodes: nodesPtr, leaves: leavesAdj };
 }
 
 /**
@@ -375,7 +362,6 @@ function placeGeneral(
   const f32 = new Float32Array(buf);
   const i32 = new Int32Array(buf);
   const order: number[] = [0];
-  const slotOf = new Int32Array(n);
   for (let q = 0; q < order.length; q++) {
     const local = order[q]!;
     const id = s + local;
@@ -387,7 +373,6 @@ function placeGeneral(
     }
     const childSlot = order.length;
     order.push(t.left[id]!, t.right[id]!);
-    slotOf[local] = q;
     i32[p + 1] = t.feature[id]! * 4;
     i32[p + 2] = childSlot * GENERAL_NODE_SIZE;
     let flags = t.defaultLeft[id] ? 0 : FLAG_MISSING_RIGHT;
@@ -400,6 +385,5 @@ function placeGeneral(
     }
     i32[p + 3] = flags;
   }
-  void slotOf;
   return { nodes: wasm.place(new Uint8Array(buf)), leaves: 0 };
 }

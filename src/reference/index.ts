@@ -1,0 +1,7 @@
+/**
+ * The plain-TypeScript twins of the kernels, bundled as dist/reference.{js,cjs}
+ * for the benchmarks' plain-JS peers. Internal: not part of the package's
+ * public exports and free to change.
+ */
+export { referenceLinearMargin } from './linear.js';
+export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } from './trees.js';
