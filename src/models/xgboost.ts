@@ -447,6 +447,23 @@ function compactTree(tree: RawTree, t: number, numFeature: number, scale: number
   return out;
 }
 
+/**
+ * XGBoost places each tree by its `id` (GBTreeModel::LoadModel), not by its
+ * position in the array; the ids must be a permutation of 0..n-1. Documents
+ * without ids keep the array order.
+ */
+function treesById(trees: Json[]): Json[] {
+  const ids = trees.map((t) => (isObj(t) ? t.id : undefined));
+  if (ids.every((id) => id === undefined)) return trees;
+  const out: Json[] = new Array(trees.length);
+  ids.forEach((id, i) => {
+    const k = int(id, `trees[${i}].id`, 0, trees.length - 1);
+    if (out[k] !== undefined) throw invalid(`two trees have id ${k}`);
+    out[k] = trees[i];
+  });
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 
 /** Reads an XGBoost model into a validated tree table and its feature schema. */
@@ -507,7 +524,7 @@ export function importXGBoost(input: unknown, opts: XGBoostOptions = {}): Import
     throw unsupported('vector-leaf trees (multi_strategy="multi_output_tree") are not supported');
   }
   if (!Array.isArray(model.trees)) throw invalid(`gradient_booster model has no "trees" array`);
-  const treesJson = model.trees as Json[];
+  const treesJson = treesById(model.trees as Json[]);
   const nTrees = treesJson.length;
   if (param.num_trees !== undefined && int(param.num_trees, 'gbtree_model_param.num_trees', 0) !== nTrees) {
     throw invalid(`gbtree_model_param.num_trees is ${describe(param.num_trees)} but there are ${nTrees} trees`);
