@@ -10,8 +10,8 @@
 //         +4  count   i32   trees in the run (perfect: 1..8, general: 1)
 //         +8  depth   i32   perfect: padded depth D
 //         +12 nodes   usize perfect: 2^D-1 slots of 64 bytes, slot i = node i of each of
-//                           the 8 trees as {f32 threshold, i32 byte offset in the
-//                           row copy: feature * 4, + width * 4 if missing goes right};
+//                           the 8 trees as {f32 threshold, u32 address in ROW:
+//                           ROW + feature * 4, + width * 4 if missing goes right};
 //                           children of node i are 2i+1 and 2i+2.
 //                           general: 16-byte records (see GENERAL_* below)
 //         +16 leaves  usize perfect: leaf of slot i (i >= 2^D-1) of tree k at
@@ -19,10 +19,13 @@
 //         +20 reserved
 //         +24 groups  usize i32[8]: byte offset (group * 4) of each tree's group
 //   +40 base     usize f32[nGroups] base margins
-//   +44 width    i32   features the padded layout reads: 1 + the highest split feature
+//   +44 width    i32   floats per half of a row copy: 1 + the highest split feature,
+//                      rounded up to a multiple of 4
 //   +48 scratch  usize f32[BLOCK * nGroups] accumulators, then f32[BLOCK * 2 * width]
 //                      missing-aware row copies
 //   +52 nTrees   i32
+//   +56 row      usize ROW: f32[2 * width], the row copy the padded layout reads
+//   +60 used     i32   features copied per row: 1 + the highest split feature
 //
 // Rows are scored in blocks of BLOCK. For every run, every row of the block
 // descends the run's 8 trees side by side (8 independent chains of loads hide
@@ -35,6 +38,8 @@ export const TREES_RUNS: usize = 36;
 export const TREES_BASE: usize = 40;
 export const TREES_WIDTH: usize = 44;
 export const TREES_SCRATCH: usize = 48;
+export const TREES_ROW: usize = 56;
+export const TREES_USED: usize = 60;
 
 export const RUN_SIZE: usize = 32;
 export const RUN_PERFECT: i32 = 0;
@@ -56,15 +61,17 @@ export const BLOCK: i32 = 64;
 // ---------------------------------------------------------------------------
 // One level of one chain in the padded layout. `p` is the absolute address of
 // the chain's slot (nodes + 64 * i); `k` is a constant after inlining, so the
-// tree's offset in the slot folds into the load offsets. With p absolute, the
-// child's slot is 2p + (64 or 128) - nodes: one shift, one select, one add.
-// Rows are read from their missing-aware copy (see treesMargins), so a missing
-// value needs no test here.
+// tree's offset in the slot folds into the load offsets. The feature offset in
+// a node record is an absolute address into ROW, the fixed buffer holding the
+// current row's missing-aware copy (see treesMargins), so a value is one load
+// and needs no missing test. With p absolute, the child's slot is
+// 2p + (64 or 128) - nodes: one select and one lea. (Few live values: the
+// eight chains, the two constants and the memory base fit x64's registers.)
 
 // @ts-ignore: decorator
-@inline function step(p: u32, row: usize, k: usize, cLeft: u32, cRight: u32): u32 {
+@inline function step(p: u32, k: usize, cLeft: u32, cRight: u32): u32 {
   const rec = <usize>p + (k << 3);
-  const x = load<f32>(row + <usize>load<u32>(rec, 4));
+  const x = load<f32>(<usize>load<u32>(rec, 4));
   return (p << 1) + select<u32>(cLeft, cRight, x < load<f32>(rec));
 }
 
@@ -79,8 +86,18 @@ export const BLOCK: i32 = 64;
   store<f32>(a, load<f32>(a) + v);
 }
 
-/** A run of 8 trees over m rows of the block (rows at aug + r * augStride). */
-function runPerfect8(run: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize, single: bool): void {
+/** Copies a missing-aware row copy (bytes, a multiple of 16) into ROW. */
+// @ts-ignore: decorator
+@inline function loadRow(rowBuf: usize, src: usize, bytes: usize): void {
+  for (let j: usize = 0; j < bytes; j += 16) v128.store(rowBuf + j, v128.load(src + j));
+}
+
+/**
+ * A run of 8 trees over m rows of the block. Row r's copy is at aug + r *
+ * augStride (m > 1) or already in ROW (m == 1). Depths up to 8 are unrolled
+ * (a switch falling through one level per case), deeper runs loop.
+ */
+function runPerfect8(run: usize, rowBuf: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize, single: bool): void {
   const depth = load<i32>(run, 8);
   const nodes = load<u32>(run, 12);
   // leaf of slot i (i >= 2^D - 1), tree k: leaves + (i << 5) + 4k = (p >> 1) + leafBase + 4k
@@ -89,17 +106,94 @@ function runPerfect8(run: usize, aug: usize, augStride: usize, m: i32, acc: usiz
   const cLeft = <u32>64 - nodes;
   const cRight = <u32>128 - nodes;
   for (let r = 0; r < m; r++) {
-    const row = aug + <usize>r * augStride;
+    if (m > 1) loadRow(rowBuf, aug + <usize>r * augStride, augStride);
     let p0 = nodes, p1 = nodes, p2 = nodes, p3 = nodes, p4 = nodes, p5 = nodes, p6 = nodes, p7 = nodes;
-    for (let d = 0; d < depth; d++) {
-      p0 = step(p0, row, 0, cLeft, cRight);
-      p1 = step(p1, row, 1, cLeft, cRight);
-      p2 = step(p2, row, 2, cLeft, cRight);
-      p3 = step(p3, row, 3, cLeft, cRight);
-      p4 = step(p4, row, 4, cLeft, cRight);
-      p5 = step(p5, row, 5, cLeft, cRight);
-      p6 = step(p6, row, 6, cLeft, cRight);
-      p7 = step(p7, row, 7, cLeft, cRight);
+    if (depth <= 8) {
+      switch (depth) {
+      case 8:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 7:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 6:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 5:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 4:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 3:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 2:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      case 1:
+        p0 = step(p0, 0, cLeft, cRight);
+        p1 = step(p1, 1, cLeft, cRight);
+        p2 = step(p2, 2, cLeft, cRight);
+        p3 = step(p3, 3, cLeft, cRight);
+        p4 = step(p4, 4, cLeft, cRight);
+        p5 = step(p5, 5, cLeft, cRight);
+        p6 = step(p6, 6, cLeft, cRight);
+        p7 = step(p7, 7, cLeft, cRight);
+      }
+    } else {
+      for (let d = 0; d < depth; d++) {
+      p0 = step(p0, 0, cLeft, cRight);
+      p1 = step(p1, 1, cLeft, cRight);
+      p2 = step(p2, 2, cLeft, cRight);
+      p3 = step(p3, 3, cLeft, cRight);
+      p4 = step(p4, 4, cLeft, cRight);
+      p5 = step(p5, 5, cLeft, cRight);
+      p6 = step(p6, 6, cLeft, cRight);
+      p7 = step(p7, 7, cLeft, cRight);
+      }
     }
     const accRow = acc + <usize>r * accStride;
     if (single) {
@@ -128,7 +222,7 @@ function runPerfect8(run: usize, aug: usize, augStride: usize, m: i32, acc: usiz
 }
 
 /** A run with fewer than 8 trees (the last one): one tree at a time, same layout. */
-function runPerfectPartial(run: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize): void {
+function runPerfectPartial(run: usize, rowBuf: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize): void {
   const count = load<i32>(run, 4);
   const depth = load<i32>(run, 8);
   const nodes = load<u32>(run, 12);
@@ -136,12 +230,12 @@ function runPerfectPartial(run: usize, aug: usize, augStride: usize, m: i32, acc
   const groups = load<usize>(run, 24);
   const cLeft = <u32>64 - nodes;
   const cRight = <u32>128 - nodes;
-  for (let k = 0; k < count; k++) {
-    const kk = <usize>k;
-    for (let r = 0; r < m; r++) {
-      const row = aug + <usize>r * augStride;
+  for (let r = 0; r < m; r++) {
+    if (m > 1) loadRow(rowBuf, aug + <usize>r * augStride, augStride);
+    for (let k = 0; k < count; k++) {
+      const kk = <usize>k;
       let p = nodes;
-      for (let d = 0; d < depth; d++) p = step(p, row, kk, cLeft, cRight);
+      for (let d = 0; d < depth; d++) p = step(p, kk, cLeft, cRight);
       addLeaf(acc + <usize>r * accStride, groups, kk, leafOf(leafBase, p, kk));
     }
   }
@@ -192,21 +286,24 @@ function runGeneral(run: usize, block: usize, stride: usize, m: i32, acc: usize,
  * (+Inf < threshold is false: right); other values are the same in both. (The
  * layout keeps trees whose default-left nodes have a -Inf or NaN threshold out
  * of the padded layout, where this would not hold.) So every row takes the same
- * branch-free path, missing values or not.
+ * branch-free path, missing values or not. Before a run descends for a row, the
+ * row's copy is moved into ROW, the buffer the node records address directly.
  */
 export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
   const groups = load<i32>(model, HEADER_GROUPS);
   const nRuns = load<i32>(model, TREES_NRUNS);
   const runs = load<usize>(model, TREES_RUNS);
   const base = load<usize>(model, TREES_BASE);
-  const width = load<i32>(model, TREES_WIDTH);
+  const width = <usize>load<i32>(model, TREES_WIDTH);
+  const rowBuf = load<usize>(model, TREES_ROW);
   const acc = load<usize>(model, TREES_SCRATCH);
   const accStride = <usize>groups << 2;
   const aug = acc + <usize>(BLOCK * groups) * 4;
-  const augStride = <usize>width << 3;
-  const half = <usize>width << 2;
+  const half = width << 2;
+  const augStride = half << 1;
   const stride = <usize>strideBytes;
   const single = groups == 1;
+  const used = <usize>load<i32>(model, TREES_USED) << 2;
   for (let r0 = 0; r0 < n; r0 += BLOCK) {
     const m = min(BLOCK, n - r0);
     const block = rows + <usize>r0 * stride;
@@ -214,8 +311,9 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
       const row = block + <usize>r * stride;
       const accRow = acc + <usize>r * accStride;
       for (let g = 0; g < groups; g++) store<f32>(accRow + (<usize>g << 2), load<f32>(base + (<usize>g << 2)));
-      const a = aug + <usize>r * augStride;
-      for (let j: usize = 0; j < half; j += 4) {
+      // A single row is built straight into ROW; a block's rows go to aug and move to ROW per run.
+      const a = m == 1 ? rowBuf : aug + <usize>r * augStride;
+      for (let j: usize = 0; j < used; j += 4) {
         const x = load<f32>(row + j);
         const missing = x != x;
         store<f32>(a + j, select<f32>(-Infinity, x, missing));
@@ -227,9 +325,9 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
       if (load<i32>(run) == RUN_GENERAL) {
         runGeneral(run, block, stride, m, acc, accStride);
       } else if (load<i32>(run, 4) == RUN_TREES) {
-        runPerfect8(run, aug, augStride, m, acc, accStride, single);
+        runPerfect8(run, rowBuf, aug, augStride, m, acc, accStride, single);
       } else {
-        runPerfectPartial(run, aug, augStride, m, acc, accStride);
+        runPerfectPartial(run, rowBuf, aug, augStride, m, acc, accStride);
       }
     }
     memory.copy(out + (<usize>(r0 * groups) << 2), acc, <usize>(m * groups) << 2);

@@ -249,9 +249,13 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     cur.depth = Math.max(cur.depth, info.depth);
   });
 
-  // Category bitsets first (general nodes point at them).
+  // Scratch and the row buffer first: padded-layout nodes hold absolute addresses into ROW.
+  const used = splitWidth(t);
+  const width = Math.ceil(used / 4) * 4;
+  const scratch = wasm.alloc(BLOCK_ROWS * t.nGroups * 4 + BLOCK_ROWS * 2 * width * 4, 16);
+  const rowBuf = wasm.alloc(2 * width * 4, 16);
+  // Category bitsets next (general nodes point at them).
   const catPtr = wasm.place(t.catBits.length ? t.catBits : new Uint32Array(1));
-  const width = splitWidth(t);
   const runPtrs: { nodes: number; leaves: number; groups: number }[] = [];
   for (const run of runs) {
     const groups = new Int32Array(RUN_TREES);
@@ -260,11 +264,10 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     if (run.general) {
       runPtrs.push({ ...placeGeneral(wasm, t, run.trees[0]!, catIndex, catPtr), groups: groupsPtr });
     } else {
-      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth, width), groups: groupsPtr });
+      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth, rowBuf, width), groups: groupsPtr });
     }
   }
   const basePtr = wasm.place(t.baseMargin);
-  const scratch = wasm.alloc(BLOCK_ROWS * t.nGroups * 4 + BLOCK_ROWS * 2 * width * 4, 16);
   const runsPtr = wasm.alloc(Math.max(1, runs.length) * RUN_SIZE, 16);
   const model = wasm.alloc(HEADER_SIZE + 32, 16);
   const { i32 } = wasm;
@@ -286,21 +289,30 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   i32[m + 11] = width;
   i32[m + 12] = scratch;
   i32[m + 13] = t.treeGroup.length;
+  i32[m + 14] = rowBuf;
+  i32[m + 15] = used;
   return model;
 }
 
 /**
  * The padded complete-binary layout of a run of up to 8 trees, interleaved:
  * slot i (64 bytes) holds node i of every tree of the run as {f32 threshold,
- * i32 byte offset into the kernel's row copy}; node i's children are 2i+1
- * (left) and 2i+2. The row copy is [values, NaN as -Inf | values, NaN as +Inf]
- * (width features each), so the offset is feature * 4 for a node whose missing
- * values go left and (width + feature) * 4 for one whose missing values go
- * right. A leaf above the run's depth D becomes pass-through nodes (threshold
+ * u32 address in ROW, the kernel's row buffer}; node i's children are 2i+1
+ * (left) and 2i+2. ROW holds [values, NaN as -Inf | values, NaN as +Inf]
+ * (width floats each), so the address is ROW + feature * 4 for a node whose
+ * missing values go left and ROW + (width + feature) * 4 for one whose missing
+ * values go right. A leaf above the run's depth D becomes pass-through nodes (threshold
  * NaN: every value goes right) down to depth D. Leaves at depth D are f32 in a
  * separate array, 8 per slot (32 bytes).
  */
-function placePerfect(wasm: WasmInstance, t: TreesTable, trees: number[], depth: number, width: number): { nodes: number; leaves: number } {
+function placePerfect(
+  wasm: WasmInstance,
+  t: TreesTable,
+  trees: number[],
+  depth: number,
+  rowBuf: number,
+  width: number,
+): { nodes: number; leaves: number } {
   const internal = (1 << depth) - 1;
   const nLeaves = 1 << depth;
   const slots = new ArrayBuffer(Math.max(1, internal) * 64);
@@ -323,11 +335,11 @@ function placePerfect(wasm: WasmInstance, t: TreesTable, trees: number[], depth:
       const q = slot * 16 + k * 2;
       if (t.left[id] === -1) {
         thr[q] = NaN;
-        feat[q + 1] = width * 4;
+        feat[q + 1] = rowBuf + width * 4;
         stack.push(2 * slot + 1, local, level + 1, 2 * slot + 2, local, level + 1);
       } else {
         thr[q] = t.value[id]!;
-        feat[q + 1] = (t.feature[id]! + (t.defaultLeft[id] ? 0 : width)) * 4;
+        feat[q + 1] = rowBuf + (t.feature[id]! + (t.defaultLeft[id] ? 0 : width)) * 4;
         stack.push(2 * slot + 1, t.left[id]!, level + 1, 2 * slot + 2, t.right[id]!, level + 1);
       }
     }
