@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 // the bundled code, where src/runtime/wasm.ts looks for them first.
 export default defineConfig({
   // reference: the plain-TS kernel twins, for the benchmarks (not in the exports map).
-  entry: { index: 'src/index.ts', reference: 'src/reference/index.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts', reference: 'src/reference/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

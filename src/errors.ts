@@ -15,7 +15,8 @@ export const ErrorCodes = {
   BUNDLE_TRUNCATED: 'The bundle ended before its data did.',
   BUNDLE_DECODE: 'The bundle bytes are not valid msgpack or not the expected envelope.',
   BUNDLE_INVALID: 'A bundle table failed validation.',
-  BUNDLE_SIGNATURE: 'The bundle signature is missing or does not verify with a trusted key.',
+  BUNDLE_UNSIGNED: 'The engine requires a signed bundle and this one is not signed.',
+  BUNDLE_SIGNATURE: 'The bundle signature does not verify with any trusted key.',
   LIMIT_EXCEEDED: 'An input or bundle exceeds a configured limit.',
   // features and rows
   FEATURE_UNKNOWN: 'A feature name is not in the schema.',
@@ -28,6 +29,11 @@ export const ErrorCodes = {
   MODEL_UNSUPPORTED: 'A model uses a feature nextbest does not support.',
   MODEL_UNKNOWN: 'A model id is not in the bundle.',
   MODEL_KIND: 'The operation is not available for this kind of model.',
+  // specs (the readable source of a bundle)
+  SPEC_PARSE: 'A spec file is not valid YAML/JSON.',
+  SPEC_INVALID: 'A spec is well-formed but wrong (a missing field, a bad value, an unknown name).',
+  // engine and state
+  STATE_INVALID: 'Customer state bytes do not belong to this bundle or are corrupted.',
   // wasm
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',

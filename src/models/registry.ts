@@ -10,8 +10,10 @@ import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
 import { placeTrees, treesToBundle, validateTrees, type TreesTable } from './trees.js';
 import { referenceTreesMargins } from '../reference/trees.js';
+import { placeScorecard, scorecardToBundle, validateScorecard, type ScorecardTable } from './scorecard.js';
+import { referenceScorecardMargin } from '../reference/scorecard.js';
 
-export type ModelTable = LinearTable | TreesTable;
+export type ModelTable = LinearTable | ScorecardTable | TreesTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -30,6 +32,14 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceLinearMargin(t, row, offset);
     },
   } satisfies KindOps<LinearTable>,
+  scorecard: {
+    toBundle: scorecardToBundle,
+    validate: validateScorecard,
+    place: placeScorecard,
+    reference: (t: ScorecardTable, row, offset, out) => {
+      out[0] = referenceScorecardMargin(t, row, offset);
+    },
+  } satisfies KindOps<ScorecardTable>,
   trees: {
     toBundle: treesToBundle,
     validate: validateTrees,

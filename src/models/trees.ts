@@ -23,7 +23,10 @@
 import { NextbestError, type ErrorCode } from '../errors.js';
 import { readF32, readI32, readU32, readU8, toBin } from '../bundle/binary.js';
 import type { WasmInstance } from '../runtime/wasm.js';
-import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase } from './table.js';
+import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase, type Transform } from './table.js';
+
+/** The transforms the trees kernel implements (XGBoost's float32 recipes). */
+export const TREE_TRANSFORMS: readonly Transform[] = ['identity', 'sigmoid', 'softmax', 'argmax', 'exp'];
 
 export interface TreesTable extends ModelTableBase {
   kind: 'trees';
@@ -149,6 +152,9 @@ export function checkTrees(t: TreesTable, numFeatures: number, what: string, cod
 /** Validates a decoded bundle section; every index is checked before anything reaches memory. */
 export function validateTrees(o: Record<string, unknown>, numFeatures: number, what: string): TreesTable {
   validateBase(o, what);
+  if (!TREE_TRANSFORMS.includes(o.transform as Transform)) {
+    throw new NextbestError('BUNDLE_INVALID', `${what}: a tree ensemble's transform is one of ${TREE_TRANSFORMS.join(', ')}, got ${String(o.transform)}`);
+  }
   const t: TreesTable = {
     kind: 'trees',
     id: o.id as string,

@@ -154,6 +154,11 @@ describe('trees bundle validation', () => {
         s.transform = 'softmax';
       }),
     ).toMatch(/^BUNDLE_INVALID/);
+    expect(
+      await tampered((s) => {
+        s.transform = 'scaledSigmoid';
+      }),
+    ).toMatch(/^BUNDLE_INVALID: .*transform is one of/);
   });
 
   it('accepts the untouched table', async () => {

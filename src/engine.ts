@@ -1,0 +1,149 @@
+/**
+ * Engine: one loaded bundle in one wasm instance.
+ *
+ *   const engine = await Engine.load('models/telco.nbb');
+ *   engine.score('churn', { tenure_months: 12, plan: 'premium' });
+ *
+ * Load decodes the envelope, validates every section, then places the tables
+ * in linear memory; after that, calls only read and write scratch buffers.
+ */
+import { readFile } from 'node:fs/promises';
+import { NextbestError } from './errors.js';
+import { decodeEnvelope, decodePayload, hex } from './bundle/codec.js';
+import { parseTrustedKeys, verifyEnvelope } from './bundle/sign.js';
+import type { BundleMeta, BundlePayload } from './bundle/format.js';
+import { FeatureSchema, type EncodeOptions, type FeatureObject } from './runtime/features.js';
+import { WasmInstance, type WasmVariant } from './runtime/wasm.js';
+import { validateModels, type ModelTable } from './models/registry.js';
+import { ModelHost } from './models/host.js';
+import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
+import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+import type { StateStore } from './state/store.js';
+
+export interface EngineOptions {
+  /** Which wasm build: 'release' (default) or 'debug' (assertions on). */
+  wasm?: WasmVariant;
+  /** How feature objects are encoded (unknown names, unknown categories). */
+  encode?: EncodeOptions;
+  /** Where per-customer state lives. Default: a MemoryStore with `memoryStore` options. */
+  store?: StateStore;
+  /** Options of the default MemoryStore. */
+  memoryStore?: MemoryStoreOptions;
+  /**
+   * PEM Ed25519 public keys. When given, only bundles signed by one of them load
+   * (the signature is checked before the payload is decoded).
+   */
+  trustedKeys?: string[];
+}
+
+/** What a host logs about the bundle it runs. */
+export interface BundleInfo {
+  name: string;
+  version: string;
+  created: string;
+  generator: string;
+  /** sha256 of the payload, hex: the bundle's identity. */
+  sha256: string;
+  /** Key id of the signature, when signed. */
+  keyId?: string;
+  /** True when the signature was verified against a trusted key. */
+  verified: boolean;
+}
+
+const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys']);
+
+export class Engine {
+  readonly info: BundleInfo;
+  readonly schema: FeatureSchema;
+  readonly context: FeatureSchema;
+  readonly store: StateStore;
+  /** @internal */ readonly wasm: WasmInstance;
+  /** @internal */ readonly payload: BundlePayload;
+  private readonly models = new Map<string, ModelHost>();
+  private readonly encodeOptions: EncodeOptions | undefined;
+
+  private constructor(bytes: Uint8Array, opts: EngineOptions) {
+    const envelope = decodeEnvelope(bytes);
+    const verifiedKey = opts.trustedKeys ? verifyEnvelope(envelope, parseTrustedKeys(opts.trustedKeys)) : undefined;
+    const payload = decodePayload(envelope);
+    const meta = payload.meta as Partial<BundleMeta>;
+    this.info = {
+      name: String(meta.name ?? ''),
+      version: String(meta.version ?? ''),
+      created: String(meta.created ?? ''),
+      generator: String(meta.generator ?? ''),
+      sha256: hex(envelope.sha256),
+      ...(verifiedKey ? { keyId: verifiedKey } : envelope.keyId ? { keyId: envelope.keyId } : {}),
+      verified: verifiedKey !== undefined,
+    };
+    this.payload = payload;
+    this.schema = FeatureSchema.fromBundle(payload.features);
+    this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
+    const tables = validateModels(payload.models, this.schema.size);
+    // Everything is validated before anything is placed.
+    this.wasm = WasmInstance.create(opts.wasm);
+    for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
+    this.encodeOptions = opts.encode;
+    this.store = opts.store ?? new MemoryStore(opts.memoryStore);
+  }
+
+  /** Loads a bundle from a path or bytes. */
+  static async load(bundle: string | Uint8Array, opts: EngineOptions = {}): Promise<Engine> {
+    checkOptions(opts);
+    const bytes = typeof bundle === 'string' ? await readBundleFile(bundle) : bundle;
+    return new Engine(bytes, opts);
+  }
+
+  /** Ids of the bundle's models, in bundle order. */
+  get modelIds(): string[] {
+    return [...this.models.keys()];
+  }
+
+  /** The validated table of a model (for inspection). */
+  modelTable(id: string): ModelTable {
+    return this.host(id).table;
+  }
+
+  /** Scores one customer with one model: transformed outputs (a fresh Float32Array unless `out` is given). */
+  score(modelId: string, features: FeatureObject | Float32Array, out?: Float32Array): Float32Array {
+    return this.host(modelId).runOne(features, this.schema, out, true, this.encodeOptions);
+  }
+
+  /** Scores a batch of feature vectors (schema order, row-major) with one model. */
+  scoreBatch(modelId: string, rows: Float32Array, n: number, out?: Float32Array): Float32Array {
+    return this.host(modelId).run(rows, n, out, true);
+  }
+
+  /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
+  explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
+    return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
+  }
+
+  private host(id: string): ModelHost {
+    const h = this.models.get(id);
+    if (h === undefined) {
+      throw new NextbestError('MODEL_UNKNOWN', `no model "${String(id).slice(0, 64)}" in bundle ${this.info.name}; it has: ${this.modelIds.join(', ') || 'none'}`);
+    }
+    return h;
+  }
+}
+
+function checkOptions(opts: EngineOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', 'Engine options must be an object');
+  for (const k of Object.keys(opts)) {
+    if (!ENGINE_OPTION_KEYS.has(k)) {
+      throw new NextbestError('OPTION_INVALID', `unknown Engine option "${k}"; known: ${[...ENGINE_OPTION_KEYS].join(', ')}`);
+    }
+  }
+  if (opts.wasm !== undefined && opts.wasm !== 'release' && opts.wasm !== 'debug') {
+    throw new NextbestError('OPTION_INVALID', `option wasm must be "release" or "debug", got ${JSON.stringify(opts.wasm)}`);
+  }
+}
+
+async function readBundleFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new NextbestError('ARGUMENT_INVALID', `cannot read bundle ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
