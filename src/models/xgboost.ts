@@ -638,3 +638,50 @@ function schemaOf(learner: Obj, numFeature: number, catFeatures: Set<number>, op
   }
   return defs;
 }
+
+/**
+ * Rebinds an imported model to another feature schema (a bundle's), by feature
+ * name: `rename` maps a model feature name to the schema's name when they
+ * differ. Every split feature must exist in the schema; a feature the model
+ * splits by category must be categorical there and one it splits by threshold
+ * numeric. The result's feature indices are schema indices.
+ */
+export function bindXGBoostToSchema(
+  imported: ImportedXGBoost,
+  schema: { indexOf(name: string): number; isCategorical(i: number): boolean; size: number },
+  rename: Record<string, string> = {},
+): TreesTable {
+  const t = imported.table;
+  const names = imported.features.map((f) => rename[f.name] ?? f.name);
+  for (const from of Object.keys(rename)) {
+    if (!imported.features.some((f) => f.name === from)) {
+      throw new NextbestError('OPTION_INVALID', `features maps "${from.slice(0, 100)}", which is not a feature of the XGBoost model`);
+    }
+  }
+  const catNodes = new Set<number>(t.catNode);
+  const index = new Int32Array(names.length).fill(-1);
+  const feature = new Int32Array(t.feature.length);
+  for (let id = 0; id < t.left.length; id++) {
+    if (t.left[id] === -1) continue;
+    const f = t.feature[id]!;
+    if (index[f] === -1) {
+      const i = schema.indexOf(names[f]!);
+      if (i < 0) {
+        throw new NextbestError('FEATURE_UNKNOWN', `the XGBoost model splits on "${names[f]!.slice(0, 100)}", which is not a bundle feature; add it to features or map it with features: { model_name: bundle_name }`, { feature: names[f] });
+      }
+      index[f] = i;
+    }
+    const categorical = catNodes.has(id);
+    if (categorical !== schema.isCategorical(index[f]!)) {
+      throw new NextbestError(
+        'MODEL_INVALID',
+        `the XGBoost model splits on "${names[f]!.slice(0, 100)}" ${categorical ? 'by category' : 'by threshold'}, but the bundle declares it ${categorical ? 'numeric' : 'categorical'}`,
+        { feature: names[f] },
+      );
+    }
+    feature[id] = index[f]!;
+  }
+  const bound: TreesTable = { ...t, feature };
+  checkTrees(bound, schema.size, 'XGBoost model', 'MODEL_INVALID');
+  return bound;
+}
