@@ -152,6 +152,31 @@ describe('XGBoost import: malformed models', () => {
   });
 });
 
+describe('XGBoost import: degenerate but valid models', () => {
+  it('scores a model without trees as its base margin', async () => {
+    const d = small();
+    d.learner.gradient_booster.model.trees = [];
+    d.learner.gradient_booster.model.tree_info = [];
+    d.learner.gradient_booster.model.gbtree_model_param.num_trees = '0';
+    d.learner.learner_model_param.base_score = '2.5E-1';
+    const m = await Model.fromXGBoost(toXGBoostJson(d));
+    expect(m.marginOne(new Float32Array(4))[0]).toBe(Math.fround(-Math.log(3)));
+  });
+
+  it('drops unreachable (pruned) nodes', async () => {
+    const d = small();
+    const t = tree0(d);
+    // turn node 1 into a leaf: its subtree stays in the arrays, unreachable, as XGBoost's pruner leaves it
+    const removed = [t.left_children[1], t.right_children[1]];
+    t.left_children[1] = -1;
+    t.right_children[1] = -1;
+    const m = importXGBoost(toXGBoostJson(d));
+    const n0 = m.table.treeStart[1]!;
+    expect(n0).toBeLessThan(t.left_children.length);
+    expect(removed.every((x: number) => x > 0)).toBe(true);
+  });
+});
+
 describe('UBJSON reader', () => {
   it('decodes scalars, strings, typed and generic containers', () => {
     // {"a": [$d#i2 1.5 -2], "s": "hé", "n": Z, "t": T, "i": I 300, "L": L 2^40, "g": [i1 S i1 x ]}
