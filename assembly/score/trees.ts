@@ -11,7 +11,7 @@
 //         +8  depth   i32   perfect: padded depth D
 //         +12 nodes   usize perfect: 2^D-1 slots of 64 bytes, slot i = node i of each of
 //                           the 8 trees as {f32 threshold, u32 address in ROW:
-//                           ROW + feature * 4, + width * 4 if missing goes right};
+//                           ROW + slot * 4, + width * 4 if missing goes right};
 //                           children of node i are 2i+1 and 2i+2.
 //                           general: 16-byte records (see GENERAL_* below)
 //         +16 leaves  usize perfect: leaf of slot i (i >= 2^D-1) of tree k at
@@ -19,13 +19,15 @@
 //         +20 reserved
 //         +24 groups  usize i32[8]: byte offset (group * 4) of each tree's group
 //   +40 base     usize f32[nGroups] base margins
-//   +44 width    i32   floats per half of a row copy: 1 + the highest split feature,
-//                      rounded up to a multiple of 4
-//   +48 scratch  usize f32[BLOCK * nGroups] accumulators, then f32[BLOCK * 2 * width]
+//   +44 width    i32   floats per half of a row copy: the number of split features,
+//                      rounded up to a multiple of 4 (at least 4)
+//   +48 scratch  usize f32[block * nGroups] accumulators, then f32[block * 2 * width]
 //                      missing-aware row copies
 //   +52 nTrees   i32
 //   +56 row      usize ROW: f32[2 * width], the row copy the padded layout reads
-//   +60 used     i32   features copied per row: 1 + the highest split feature
+//   +60 nUsed    i32   split features (slots of a row copy)
+//   +64 used     usize i32[nUsed]: byte offset in a row of the feature of each slot
+//   +68 block    i32   rows per block (<= BLOCK)
 //
 // Rows are scored in blocks of BLOCK. For every run, every row of the block
 // descends the run's 8 trees side by side (8 independent chains of loads hide
@@ -39,7 +41,9 @@ export const TREES_BASE: usize = 40;
 export const TREES_WIDTH: usize = 44;
 export const TREES_SCRATCH: usize = 48;
 export const TREES_ROW: usize = 56;
-export const TREES_USED: usize = 60;
+export const TREES_NUSED: usize = 60;
+export const TREES_USED: usize = 64;
+export const TREES_BLOCK: usize = 68;
 
 export const RUN_SIZE: usize = 32;
 export const RUN_PERFECT: i32 = 0;
@@ -55,7 +59,7 @@ export const GENERAL_LEAF: i32 = 1;
 export const GENERAL_MISSING_RIGHT: i32 = 2;
 export const GENERAL_CATEGORICAL: i32 = 4;
 
-// Must match BLOCK_ROWS in src/models/trees.ts (the scratch is sized with it).
+// The most rows per block (BLOCK_ROWS in src/models/trees.ts); a model's own block size is at +68.
 export const BLOCK: i32 = 64;
 
 // ---------------------------------------------------------------------------
@@ -279,9 +283,9 @@ function runGeneral(run: usize, block: usize, stride: usize, m: i32, acc: usize,
 /**
  * Margins of n rows into out (n * nGroups f32).
  *
- * Rows go in blocks of BLOCK. Each row of a block is first copied twice, side by
- * side, into the scratch: once with missing values as -Infinity, once as
- * +Infinity. A padded-layout node whose missing values go left reads the first
+ * Rows go in blocks (64 rows, fewer for very wide models). The split features
+ * of each row of a block are first copied twice, side by side, into the
+ * scratch: once with missing values as -Infinity, once as +Infinity. A padded-layout node whose missing values go left reads the first
  * copy (-Inf < threshold: left), one whose missing values go right the second
  * (+Inf < threshold is false: right); other values are the same in both. (The
  * layout keeps trees whose default-left nodes have a -Inf or NaN threshold out
@@ -298,32 +302,35 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const rowBuf = load<usize>(model, TREES_ROW);
   const acc = load<usize>(model, TREES_SCRATCH);
   const accStride = <usize>groups << 2;
-  const aug = acc + <usize>(BLOCK * groups) * 4;
+  const block = load<i32>(model, TREES_BLOCK);
+  const aug = acc + <usize>(block * groups) * 4;
   const half = width << 2;
   const augStride = half << 1;
   const stride = <usize>strideBytes;
   const single = groups == 1;
-  const used = <usize>load<i32>(model, TREES_USED) << 2;
-  for (let r0 = 0; r0 < n; r0 += BLOCK) {
-    const m = min(BLOCK, n - r0);
-    const block = rows + <usize>r0 * stride;
+  const nUsed = load<i32>(model, TREES_NUSED);
+  const used = load<usize>(model, TREES_USED);
+  for (let r0 = 0; r0 < n; r0 += block) {
+    const m = min(block, n - r0);
+    const blockRows = rows + <usize>r0 * stride;
     for (let r = 0; r < m; r++) {
-      const row = block + <usize>r * stride;
+      const row = blockRows + <usize>r * stride;
       const accRow = acc + <usize>r * accStride;
       for (let g = 0; g < groups; g++) store<f32>(accRow + (<usize>g << 2), load<f32>(base + (<usize>g << 2)));
       // A single row is built straight into ROW; a block's rows go to aug and move to ROW per run.
       const a = m == 1 ? rowBuf : aug + <usize>r * augStride;
-      for (let j: usize = 0; j < used; j += 4) {
-        const x = load<f32>(row + j);
+      for (let j = 0; j < nUsed; j++) {
+        const x = load<f32>(row + <usize>load<i32>(used + (<usize>j << 2)));
         const missing = x != x;
-        store<f32>(a + j, select<f32>(-Infinity, x, missing));
-        store<f32>(a + half + j, select<f32>(Infinity, x, missing));
+        const s = a + (<usize>j << 2);
+        store<f32>(s, select<f32>(-Infinity, x, missing));
+        store<f32>(s + half, select<f32>(Infinity, x, missing));
       }
     }
     for (let k = 0; k < nRuns; k++) {
       const run = runs + <usize>k * RUN_SIZE;
       if (load<i32>(run) == RUN_GENERAL) {
-        runGeneral(run, block, stride, m, acc, accStride);
+        runGeneral(run, blockRows, stride, m, acc, accStride);
       } else if (load<i32>(run, 4) == RUN_TREES) {
         runPerfect8(run, rowBuf, aug, augStride, m, acc, accStride, single);
       } else {

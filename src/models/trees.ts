@@ -185,7 +185,7 @@ export function validateTrees(o: Record<string, unknown>, numFeatures: number, w
 export const RUN_TREES = 8;
 /** Deepest tree given the padded complete-binary layout; deeper trees use explicit children. */
 export const MAX_PERFECT_DEPTH = 10;
-/** Rows per block in the kernel (its scratch holds this many accumulators). */
+/** Rows per block in the kernel (fewer for very wide models, so a block's row copies stay within 1 MiB). */
 export const BLOCK_ROWS = 64;
 
 const RUN_SIZE = 32;
@@ -226,11 +226,11 @@ function treeInfos(t: TreesTable): TreeInfo[] {
   return infos;
 }
 
-/** 1 + the highest feature index any split reads (at least 1). */
-function splitWidth(t: TreesTable): number {
-  let w = 1;
-  for (let i = 0; i < t.left.length; i++) if (t.left[i] !== -1 && t.feature[i]! + 1 > w) w = t.feature[i]! + 1;
-  return w;
+/** The features any split reads, ascending: the only ones copied into the kernel's row buffer. */
+function splitFeatures(t: TreesTable): number[] {
+  const used = new Set<number>();
+  for (let i = 0; i < t.left.length; i++) if (t.left[i] !== -1) used.add(t.feature[i]!);
+  return [...used].sort((a, b) => a - b);
 }
 
 /** Places a validated table in wasm memory in the kernel layout; returns the model pointer. */
@@ -256,10 +256,14 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   });
 
   // Scratch and the row buffer first: padded-layout nodes hold absolute addresses into ROW.
-  const used = splitWidth(t);
-  const width = Math.ceil(used / 4) * 4;
-  const scratch = wasm.alloc(BLOCK_ROWS * t.nGroups * 4 + BLOCK_ROWS * 2 * width * 4, 16);
+  // The row buffer holds the split features only, compacted: slot j = used[j].
+  const used = splitFeatures(t);
+  const slotOf = new Map<number, number>(used.map((f, j) => [f, j]));
+  const width = Math.max(4, Math.ceil(used.length / 4) * 4);
+  const blockRows = Math.max(1, Math.min(BLOCK_ROWS, Math.floor((1 << 20) / (8 * width))));
+  const scratch = wasm.alloc(blockRows * t.nGroups * 4 + blockRows * 2 * width * 4, 16);
   const rowBuf = wasm.alloc(2 * width * 4, 16);
+  const usedPtr = wasm.place(Int32Array.from(used.length ? used.map((f) => f * 4) : [0]));
   // Category bitsets next (general nodes point at them).
   const catPtr = wasm.place(t.catBits.length ? t.catBits : new Uint32Array(1));
   const runPtrs: { nodes: number; leaves: number; groups: number }[] = [];
@@ -270,12 +274,12 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     if (run.general) {
       runPtrs.push({ ...placeGeneral(wasm, t, run.trees[0]!, catIndex, catPtr), groups: groupsPtr });
     } else {
-      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth, rowBuf, width), groups: groupsPtr });
+      runPtrs.push({ ...placePerfect(wasm, t, run.trees, run.depth, rowBuf, width, slotOf), groups: groupsPtr });
     }
   }
   const basePtr = wasm.place(t.baseMargin);
   const runsPtr = wasm.alloc(Math.max(1, runs.length) * RUN_SIZE, 16);
-  const model = wasm.alloc(HEADER_SIZE + 32, 16);
+  const model = wasm.alloc(HEADER_SIZE + 48, 16);
   const { i32 } = wasm;
   runs.forEach((run, r) => {
     const p = (runsPtr + r * RUN_SIZE) >> 2;
@@ -296,7 +300,9 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   i32[m + 12] = scratch;
   i32[m + 13] = t.treeGroup.length;
   i32[m + 14] = rowBuf;
-  i32[m + 15] = used;
+  i32[m + 15] = used.length;
+  i32[m + 16] = usedPtr;
+  i32[m + 17] = blockRows;
   return model;
 }
 
@@ -305,9 +311,9 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
  * slot i (64 bytes) holds node i of every tree of the run as {f32 threshold,
  * u32 address in ROW, the kernel's row buffer}; node i's children are 2i+1
  * (left) and 2i+2. ROW holds [values, NaN as -Inf | values, NaN as +Inf]
- * (width floats each), so the address is ROW + feature * 4 for a node whose
- * missing values go left and ROW + (width + feature) * 4 for one whose missing
- * values go right. A leaf above the run's depth D becomes pass-through nodes (threshold
+ * (width floats each, the split features compacted: slot j holds feature
+ * used[j]), so the address is ROW + j * 4 for a node whose missing values go
+ * left and ROW + (width + j) * 4 for one whose missing values go right. A leaf above the run's depth D becomes pass-through nodes (threshold
  * NaN: every value goes right) down to depth D. Leaves at depth D are f32 in a
  * separate array, 8 per slot (32 bytes).
  */
@@ -318,6 +324,7 @@ function placePerfect(
   depth: number,
   rowBuf: number,
   width: number,
+  slotOf: Map<number, number>,
 ): { nodes: number; leaves: number } {
   const internal = (1 << depth) - 1;
   const nLeaves = 1 << depth;
@@ -345,7 +352,7 @@ function placePerfect(
         stack.push(2 * slot + 1, local, level + 1, 2 * slot + 2, local, level + 1);
       } else {
         thr[q] = t.value[id]!;
-        feat[q + 1] = rowBuf + (t.feature[id]! + (t.defaultLeft[id] ? 0 : width)) * 4;
+        feat[q + 1] = rowBuf + (slotOf.get(t.feature[id]!)! + (t.defaultLeft[id] ? 0 : width)) * 4;
         stack.push(2 * slot + 1, t.left[id]!, level + 1, 2 * slot + 2, t.right[id]!, level + 1);
       }
     }

@@ -65,6 +65,15 @@ describe('trees kernel vs reference twin', () => {
     await checkAgainstReference(m, randomTreeRows(rand, 300, n, thresholds, []), n);
   });
 
+  it('copies only split features, in smaller blocks for very wide models', async () => {
+    const rand = mulberry32(8);
+    // ~4,500 distinct split features among 20,000: row copies of 4,500 floats, blocks of < 64 rows
+    const { doc, thresholds } = randomXGBoostModel(rand, { trees: 40, features: 20000, depth: 7, leafProb: 0 });
+    const m = await Model.fromXGBoost(toXGBoostJson(doc));
+    const n = 100;
+    await checkAgainstReference(m, randomTreeRows(rand, 20000, n, thresholds, []), n);
+  });
+
   it('round-trips through a bundle and scores identically', async () => {
     const rand = mulberry32(11);
     const { doc, thresholds, categorical } = randomXGBoostModel(rand, { trees: 25, objective: 'multi:softprob', numClass: 3, categorical: true });
