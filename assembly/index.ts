@@ -8,3 +8,4 @@ export { scorecardExplain } from "./score/scorecard";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { evalProgram, evalPrograms } from "./decide/rules";

@@ -38,6 +38,11 @@ export const ErrorCodes = {
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',
   WASM_TRAP: 'A kernel trapped (an internal bug: please report it with the bundle).',
+  // expressions (details: { line, column, file? })
+  EXPR_PARSE: 'An expression has a syntax error.',
+  EXPR_TYPE: 'An expression mixes types (number, bool, category, string) in a way the language does not allow.',
+  EXPR_NAME: 'An expression uses an unknown name or function.',
+  EXPR_LIMIT: 'An expression exceeds a size limit (source length, nesting depth, program length, stack depth).',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

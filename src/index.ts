@@ -21,3 +21,17 @@ export { buildBundle, buildBundleFile } from './compile/build.js';
 export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
 export { runCli } from './cli/main.js';
 export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
+export {
+  compileExpr,
+  parseExpr,
+  printExpr,
+  mapEnv,
+  type CompiledExpr,
+  type CompileOptions as ExprCompileOptions,
+  type ExprType,
+  type ExprEnv,
+  type Binding,
+  type ExprOrigin,
+  type ExprLimits,
+  type Ast as ExprAst,
+} from './compile/expr/index.js';
