@@ -142,7 +142,7 @@ describe('trees bundle validation', () => {
       }),
     ).toMatch(/^BUNDLE_INVALID: .*leaf value/);
     expect(
-      await tampered((s, t) => {
+      await tampered((_s, t) => {
         t.catNode = Int32Array.from([0]);
         t.catStart = Int32Array.from([0]);
         t.catWords = Int32Array.from([t.catBits.length + 3]);
