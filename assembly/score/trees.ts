@@ -103,6 +103,7 @@ export const BLOCK: i32 = 64;
  */
 function runPerfect8(run: usize, rowBuf: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize, single: bool): void {
   const depth = load<i32>(run, 8);
+  assert(depth >= 0 && depth <= 10, "padded run deeper than the layout allows");
   const nodes = load<u32>(run, 12);
   // leaf of slot i (i >= 2^D - 1), tree k: leaves + (i << 5) + 4k = (p >> 1) + leafBase + 4k
   const leafBase = load<u32>(run, 16) - (nodes >> 1);
@@ -303,6 +304,8 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const acc = load<usize>(model, TREES_SCRATCH);
   const accStride = <usize>groups << 2;
   const block = load<i32>(model, TREES_BLOCK);
+  assert(block >= 1 && block <= BLOCK, "bad block size");
+  assert(nRuns >= 0 && groups >= 1, "bad trees header");
   const aug = acc + <usize>(block * groups) * 4;
   const half = width << 2;
   const augStride = half << 1;
