@@ -37,6 +37,13 @@ export const ErrorCodes = {
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',
   WASM_TRAP: 'A kernel trapped (an internal bug: please report it with the bundle).',
+  // worker pool
+  POOL_CLOSED: 'The pool is closed or destroyed: it accepts no new work, and work it had not finished was cancelled.',
+  WORKER_FAILED: 'A worker died (exit, crash, out of memory) on the same rows again after a retry; details name the rows.',
+  // streaming input (CLI score/decide)
+  INPUT_PARSE: 'An input line could not be parsed (broken JSON, bad CSV quoting, not an object).',
+  INPUT_COLUMNS: 'A CSV row has a different number of fields than its header, or the header is unusable.',
+  IO_FAILED: 'Reading an input or writing an output failed (missing file, no permission, disk full, closed pipe).',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
