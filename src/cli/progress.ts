@@ -14,6 +14,18 @@ export interface ProgressCounts {
   bytesRead: number;
 }
 
+/** Where the main thread's time went (ms), for --timings. */
+export interface StageTimings {
+  /** Splitting, parsing and encoding rows (includes reading chunks already in memory). */
+  parseMs: number;
+  /** Waiting for the workers' results (the pool was the bottleneck). */
+  waitMs: number;
+  /** Building output text. */
+  formatMs: number;
+  /** Waiting for the output to take the text (the disk or pipe was the bottleneck). */
+  writeMs: number;
+}
+
 export interface ProgressOutput {
   /** Redraws one status line in place (a terminal), or null. */
   redraw: ((line: string) => void) | null;
@@ -88,4 +100,10 @@ export class Progress {
 export function summaryLine(verb: string, c: ProgressCounts, elapsedSeconds: number): string {
   const rate = elapsedSeconds > 0 ? c.rowsIn / elapsedSeconds : 0;
   return `rows in ${formatCount(c.rowsIn)}, ${verb} ${formatCount(c.ok)}, rejected ${formatCount(c.rejected)}; ${elapsedSeconds.toFixed(2)} s, ${formatCount(rate)} rows/s`;
+}
+
+export function timingsLine(t: StageTimings, elapsedSeconds: number, workerComputeMs: number, threads: number): string {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const other = Math.max(0, elapsedSeconds * 1000 - t.parseMs - t.waitMs - t.formatMs - t.writeMs);
+  return `time: parse+encode ${s(t.parseMs)} s, waiting for workers ${s(t.waitMs)} s, format ${s(t.formatMs)} s, write ${s(t.writeMs)} s, other (reading, start-up) ${s(other)} s; workers busy ${s(workerComputeMs)} s over ${threads} thread(s)`;
 }

@@ -22,7 +22,7 @@ import { NextbestError, type ErrorCode } from '../errors.js';
 import { LineSplitter, type LineSink } from '../io/lines.js';
 import { CsvRecords, csvField, type RecordSink } from '../io/csv.js';
 import type { TextOutput } from '../io/output.js';
-import type { Progress, ProgressCounts } from './progress.js';
+import type { Progress, ProgressCounts, StageTimings } from './progress.js';
 
 export type RowFormat = 'csv' | 'ndjson';
 
@@ -129,14 +129,19 @@ function rowError(e: unknown): RowError {
   throw e;
 }
 
+export interface PipelineResult extends ProgressCounts {
+  timings: StageTimings;
+}
+
 /** Runs the whole stream; resolves with the counts once every row is written. */
-export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: PipelineOptions): Promise<ProgressCounts> {
+export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: PipelineOptions): Promise<PipelineResult> {
   for (const c of o.carry) {
     if (RESERVED_OUTPUT.has(c) || task.resultColumns.includes(c) || c === o.idColumn) {
       throw new NextbestError('ARGUMENT_INVALID', `carried column "${c}" collides with an output column (line, ${o.idColumn}, ${task.resultColumns.join(', ')}, error); rename it in the input`);
     }
   }
   const counts: ProgressCounts = { rowsIn: 0, ok: 0, rejected: 0, bytesRead: 0 };
+  const timings: StageTimings = { parseMs: 0, waitMs: 0, formatMs: 0, writeMs: 0 };
   const delim = String.fromCharCode(o.delimiter);
   const outDelim = ',';
   const reserved = new Set<string>([o.idColumn, ...o.carry]);
@@ -280,6 +285,7 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
   };
 
   const writeBatch = async (b: B): Promise<void> => {
+    const t0 = performance.now();
     let out = '';
     let errs = '';
     if (!headerWritten) {
@@ -301,15 +307,20 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
       }
       counts.rowsIn++;
     }
+    const t1 = performance.now();
+    timings.formatMs += t1 - t0;
     await o.output.write(out);
     if (o.errors !== null) await o.errors.write(errs);
+    timings.writeMs += performance.now() - t1;
   };
 
   // Driving ------------------------------------------------------------------
   const pending: { batch: B; done: Promise<RowError | null> }[] = [];
   const writeOldest = async (): Promise<void> => {
     const head = pending.shift()!;
+    const t0 = performance.now();
     const failed = await head.done;
+    timings.waitMs += performance.now() - t0;
     if (failed !== null) head.batch.failAll(failed);
     await writeBatch(head.batch);
   };
@@ -323,7 +334,9 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
   };
 
   for await (const chunk of o.input) {
+    const t0 = performance.now();
     splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    timings.parseMs += performance.now() - t0;
     if (full.length > 0) await dispatchFull();
     counts.bytesRead = splitter.bytesRead;
     o.progress?.update(counts);
@@ -339,7 +352,7 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
     if (o.errors !== null && o.errorsFormat === 'csv') await o.errors.write(csvHeaderFor(false, true));
   }
   counts.bytesRead = splitter.bytesRead;
-  return counts;
+  return { ...counts, timings };
 }
 
 function textOf(v: unknown): string {

@@ -32,7 +32,7 @@ import { Pool } from '../pool/pool.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import { parseNumberCell, formatF32, jsonF32 } from '../io/values.js';
 import { TextOutput } from '../io/output.js';
-import { Progress, summaryLine } from './progress.js';
+import { Progress, summaryLine, timingsLine } from './progress.js';
 import { RowBatch, runRowPipeline, type RowFormat, type RowTask } from './rows.js';
 import type { CliIO } from './main.js';
 
@@ -59,6 +59,7 @@ export const SCORE_USAGE = `  nextbest score --bundle B --input IN [options]
       --batch-size N        rows per batch (default 4096)
       --max-line-bytes N    longer lines are rejected (default 1048576)
       --progress / --quiet  force the progress bar on / no progress, warnings or summary
+      --timings             after the summary, where the time went (parse, workers, format, write)
     exit: 0 every row scored, ${EXIT_ROWS_REJECTED} some rows rejected (see the error rows), 1 failure, 2 usage
 `;
 
@@ -252,6 +253,7 @@ export async function scoreCommand(args: string[], io: CliIO): Promise<number> {
       'max-line-bytes': { type: 'string' },
       progress: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
+      timings: { type: 'boolean' },
     },
   });
   void positionals;
@@ -342,7 +344,9 @@ export async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     await output.end();
     await errors?.end();
     progress?.finish();
-    if (!quiet) io.err(summaryLine(task.verb, counts, (performance.now() - started) / 1000));
+    const elapsed = (performance.now() - started) / 1000;
+    if (!quiet) io.err(summaryLine(task.verb, counts, elapsed));
+    if (v.timings === true) io.err(timingsLine(counts.timings, elapsed, pool.stats().workerComputeMs, threads));
     await pool.close();
     return counts.rejected > 0 ? EXIT_ROWS_REJECTED : 0;
   } finally {

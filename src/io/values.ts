@@ -37,9 +37,8 @@ export function formatF32(x: number): string {
   if (x !== x) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
-  const s = String(x);
-  // A short double form of a float32 value is already exact and shortest enough.
-  if (s.length <= 9) return s;
+  // A float32 whose shortest form has at most 6 digits comes out of
+  // toPrecision(6) as that form plus trailing zeros, which Number() drops.
   for (let p = 6; p < 9; p++) {
     const t = Number(x.toPrecision(p));
     if (Math.fround(t) === x) return String(t);

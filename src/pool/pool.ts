@@ -95,6 +95,8 @@ export interface PoolStats {
   workersLost: number;
   /** Estimated engine time per row, by model id, in ns. */
   nsPerRow: Record<string, number>;
+  /** Engine time the workers reported, summed over tasks, in ms (busy time, not wall time). */
+  workerComputeMs: number;
 }
 
 interface ResolvedOptions {
@@ -221,6 +223,7 @@ export class Pool {
   private peakInFlight = 0;
   private completed = 0;
   private rowsDone = 0;
+  private computeNs = 0;
   private retried = 0;
   private lost = 0;
   private state: 'open' | 'closing' | 'closed' | 'destroyed' = 'open';
@@ -328,6 +331,7 @@ export class Pool {
       peakInFlightTasks: this.peakInFlight,
       tasksCompleted: this.completed,
       rowsCompleted: this.rowsDone,
+      workerComputeMs: this.computeNs / 1e6,
       tasksRetried: this.retried,
       workersLost: this.lost,
       nsPerRow,
@@ -468,6 +472,7 @@ export class Pool {
     if (!res.ok) {
       this.settle(b, taskError(res as TaskFailure, start, end));
     } else {
+      this.computeNs += (res as { computeNs: number }).computeNs;
       const ns = (res as { computeNs: number }).computeNs / (end - start);
       const prev = this.nsPerRow.get(b.costKey);
       this.nsPerRow.set(b.costKey, prev === undefined ? ns : prev + EWMA * (ns - prev));
