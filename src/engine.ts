@@ -9,7 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { NextbestError } from './errors.js';
-import { decodeBundle, hex } from './bundle/codec.js';
+import { decodeEnvelope, decodePayload, hex } from './bundle/codec.js';
+import { parseTrustedKeys, verifyEnvelope } from './bundle/sign.js';
 import type { BundleMeta, BundlePayload } from './bundle/format.js';
 import { FeatureSchema, type EncodeOptions, type FeatureObject } from './runtime/features.js';
 import { WasmInstance, type WasmVariant } from './runtime/wasm.js';
@@ -27,6 +28,11 @@ export interface EngineOptions {
   store?: StateStore;
   /** Options of the default MemoryStore. */
   memoryStore?: MemoryStoreOptions;
+  /**
+   * PEM Ed25519 public keys. When given, only bundles signed by one of them load
+   * (the signature is checked before the payload is decoded).
+   */
+  trustedKeys?: string[];
 }
 
 /** What a host logs about the bundle it runs. */
@@ -39,9 +45,11 @@ export interface BundleInfo {
   sha256: string;
   /** Key id of the signature, when signed. */
   keyId?: string;
+  /** True when the signature was verified against a trusted key. */
+  verified: boolean;
 }
 
-const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore']);
+const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys']);
 
 export class Engine {
   readonly info: BundleInfo;
@@ -54,7 +62,9 @@ export class Engine {
   private readonly encodeOptions: EncodeOptions | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
-    const { envelope, payload } = decodeBundle(bytes);
+    const envelope = decodeEnvelope(bytes);
+    const verifiedKey = opts.trustedKeys ? verifyEnvelope(envelope, parseTrustedKeys(opts.trustedKeys)) : undefined;
+    const payload = decodePayload(envelope);
     const meta = payload.meta as Partial<BundleMeta>;
     this.info = {
       name: String(meta.name ?? ''),
@@ -62,7 +72,8 @@ export class Engine {
       created: String(meta.created ?? ''),
       generator: String(meta.generator ?? ''),
       sha256: hex(envelope.sha256),
-      ...(envelope.keyId ? { keyId: envelope.keyId } : {}),
+      ...(verifiedKey ? { keyId: verifiedKey } : envelope.keyId ? { keyId: envelope.keyId } : {}),
+      verified: verifiedKey !== undefined,
     };
     this.payload = payload;
     this.schema = FeatureSchema.fromBundle(payload.features);

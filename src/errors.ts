@@ -15,7 +15,8 @@ export const ErrorCodes = {
   BUNDLE_TRUNCATED: 'The bundle ended before its data did.',
   BUNDLE_DECODE: 'The bundle bytes are not valid msgpack or not the expected envelope.',
   BUNDLE_INVALID: 'A bundle table failed validation.',
-  BUNDLE_SIGNATURE: 'The bundle signature is missing or does not verify with a trusted key.',
+  BUNDLE_UNSIGNED: 'The engine requires a signed bundle and this one is not signed.',
+  BUNDLE_SIGNATURE: 'The bundle signature does not verify with any trusted key.',
   LIMIT_EXCEEDED: 'An input or bundle exceeds a configured limit.',
   // features and rows
   FEATURE_UNKNOWN: 'A feature name is not in the schema.',

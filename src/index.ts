@@ -17,4 +17,5 @@ export { SpecSource } from './compile/source.js';
 export { buildBundle, buildBundleFile } from './compile/build.js';
 export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
 export { runCli } from './cli/main.js';
+export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';

@@ -47,7 +47,7 @@ export function unpackValue(bytes: Uint8Array, what: string): unknown {
 
 /** Wraps a payload object into envelope bytes. */
 export function encodeBundle(payload: BundlePayload, extra?: { signature?: Uint8Array; keyId?: string }): Uint8Array {
-  const body = packValue(payload);
+  const body = packValue({ minor: BUNDLE_FORMAT_MINOR, ...payload });
   return encodeEnvelope(body, extra);
 }
 
@@ -55,7 +55,6 @@ export function encodeEnvelope(body: Uint8Array, extra?: { signature?: Uint8Arra
   const env: BundleEnvelope = {
     magic: BUNDLE_MAGIC,
     format: BUNDLE_FORMAT_MAJOR,
-    minor: BUNDLE_FORMAT_MINOR,
     payload: body,
     sha256: sha256(body),
   };
@@ -73,6 +72,11 @@ export function decodeEnvelope(bytes: Uint8Array): BundleEnvelope {
   const env = unpackValue(bytes, 'bundle envelope') as Partial<BundleEnvelope> | null;
   if (env === null || typeof env !== 'object' || Array.isArray(env)) {
     throw new NextbestError('BUNDLE_MAGIC', 'not a nextbest bundle: the bytes do not hold an envelope map');
+  }
+  for (const k of Object.keys(env)) {
+    if (!ENVELOPE_KEYS.has(k)) {
+      throw new NextbestError('BUNDLE_DECODE', `the bundle envelope has an unknown field "${k.slice(0, 40)}"; it was corrupted or written by an incompatible tool`);
+    }
   }
   if (env.magic !== BUNDLE_MAGIC) {
     throw new NextbestError(
@@ -93,8 +97,11 @@ export function decodeEnvelope(bytes: Uint8Array): BundleEnvelope {
   if (env.signature !== undefined && !(env.signature instanceof Uint8Array)) {
     throw new NextbestError('BUNDLE_DECODE', 'the bundle signature must be binary');
   }
-  if (env.keyId !== undefined && typeof env.keyId !== 'string') {
-    throw new NextbestError('BUNDLE_DECODE', 'the bundle keyId must be a string');
+  if (env.keyId !== undefined && (typeof env.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(env.keyId))) {
+    throw new NextbestError('BUNDLE_DECODE', 'the bundle keyId must be 16 lowercase hex digits');
+  }
+  if ((env.signature === undefined) !== (env.keyId === undefined)) {
+    throw new NextbestError('BUNDLE_DECODE', 'the bundle envelope must carry both a signature and a keyId, or neither');
   }
   const actual = sha256(env.payload);
   if (!timingSafeEqualBytes(actual, env.sha256)) {
@@ -106,7 +113,6 @@ export function decodeEnvelope(bytes: Uint8Array): BundleEnvelope {
   return {
     magic: env.magic,
     format: env.format,
-    minor: typeof env.minor === 'number' ? env.minor : 0,
     payload: env.payload,
     sha256: env.sha256,
     ...(env.signature ? { signature: env.signature } : {}),
@@ -123,6 +129,9 @@ export function decodePayload(env: BundleEnvelope): BundlePayload {
   if (p.meta === null || typeof p.meta !== 'object') {
     throw new NextbestError('BUNDLE_INVALID', 'the bundle payload has no meta section');
   }
+  if (p.minor !== undefined && !(Number.isInteger(p.minor) && (p.minor as number) >= 0)) {
+    throw new NextbestError('BUNDLE_INVALID', 'the bundle payload minor version must be a non-negative integer');
+  }
   if (!Array.isArray(p.models)) {
     throw new NextbestError('BUNDLE_INVALID', 'the bundle payload has no models array');
   }
@@ -134,6 +143,8 @@ export function decodeBundle(bytes: Uint8Array): { envelope: BundleEnvelope; pay
   const envelope = decodeEnvelope(bytes);
   return { envelope, payload: decodePayload(envelope) };
 }
+
+const ENVELOPE_KEYS = new Set(['magic', 'format', 'payload', 'sha256', 'signature', 'keyId']);
 
 function timingSafeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

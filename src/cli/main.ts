@@ -7,7 +7,9 @@
  *   nextbest score --bundle B --input IN  score a CSV/NDJSON stream on a worker pool (score.ts)
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPair, signBundle } from '../bundle/sign.js';
 import { NextbestError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { buildBundleFile } from '../compile/build.js';
@@ -38,7 +40,11 @@ const USAGE = `nextbest ${VERSION}
 usage:
   nextbest build SPEC -o OUT.nbb        compile a spec (YAML/JSON) into a bundle
   nextbest inspect BUNDLE [--json]      show what a bundle holds
-  nextbest validate BUNDLE              load a bundle as an engine would (exit 1 if it fails)
+  nextbest validate BUNDLE [--trusted-key PUB.pem ...]
+                                        load a bundle as an engine would (exit 1 if it fails)
+  nextbest keygen --out DIR             write an Ed25519 key pair: DIR/key.pem, DIR/key.pub.pem
+  nextbest sign BUNDLE --key KEY.pem -o OUT.nbb
+                                        sign a bundle's payload
 ${SCORE_USAGE}  nextbest help                         this text
 `;
 
@@ -73,10 +79,45 @@ export const commands: Record<string, Command> = {
     return 0;
   },
   async validate(args, io) {
-    const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { 'trusted-key': { type: 'string', multiple: true } },
+    });
     const path = one(positionals, 'bundle');
-    const engine = await Engine.load(readBytes(path));
-    io.out(`ok ${path}: ${engine.info.name} ${engine.info.version} sha256 ${engine.info.sha256}`);
+    const keys = values['trusted-key']?.map((k) => new TextDecoder().decode(readBytes(k)));
+    const engine = await Engine.load(readBytes(path), keys ? { trustedKeys: keys } : {});
+    const signed = engine.info.verified ? ` signed by ${engine.info.keyId}` : '';
+    io.out(`ok ${path}: ${engine.info.name} ${engine.info.version} sha256 ${engine.info.sha256}${signed}`);
+    return 0;
+  },
+  async keygen(args, io) {
+    const { values } = parseArgs({ args, options: { out: { type: 'string', short: 'o' }, force: { type: 'boolean' } } });
+    if (!values.out) throw new NextbestError('ARGUMENT_INVALID', 'keygen needs --out DIR');
+    const priv = join(values.out, 'key.pem');
+    const pub = join(values.out, 'key.pub.pem');
+    if (!values.force && (existsSync(priv) || existsSync(pub))) {
+      throw new NextbestError('ARGUMENT_INVALID', `${priv} or ${pub} exists; pass --force to overwrite`);
+    }
+    mkdirSync(values.out, { recursive: true });
+    const k = generateKeyPair();
+    writeFileSync(priv, k.privateKeyPem, { mode: 0o600 });
+    writeFileSync(pub, k.publicKeyPem);
+    io.out(`wrote ${priv} and ${pub} (key id ${k.keyId})`);
+    return 0;
+  },
+  async sign(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { key: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' } },
+    });
+    const path = one(positionals, 'bundle');
+    if (!values.key) throw new NextbestError('ARGUMENT_INVALID', 'sign needs --key KEY.pem');
+    const out = values.out ?? path.replace(/\.nbb$/, '') + '.signed.nbb';
+    const signed = signBundle(readBytes(path), new TextDecoder().decode(readBytes(values.key)));
+    writeFileSync(out, signed);
+    io.out(`wrote ${out} (${signed.byteLength} bytes)`);
     return 0;
   },
   score: scoreCommand,

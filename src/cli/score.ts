@@ -22,7 +22,7 @@
  * decimal form. Error rows carry `error_code` and `error_message` (NDJSON:
  * "error": { code, message }) and go to the output unless --errors names a file.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
@@ -43,6 +43,7 @@ export const SCORE_USAGE = `  nextbest score --bundle B --input IN [options]
                                         score a CSV/NDJSON stream on a worker pool
       --bundle, -b B        the bundle (.nbb)
       --model, -m M         model id (default: the bundle's only model)
+      --trusted-key PUB.pem only run the bundle if signed by this key (repeatable)
       --input, -i IN        rows.csv | rows.ndjson | - (stdin)
       --output, -o OUT      out.csv | out.ndjson | - (stdout, the default)
       --errors FILE         write error rows here instead of into the output
@@ -237,6 +238,7 @@ export async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     options: {
       bundle: { type: 'string', short: 'b' },
       model: { type: 'string', short: 'm' },
+      'trusted-key': { type: 'string', multiple: true },
       input: { type: 'string', short: 'i' },
       output: { type: 'string', short: 'o' },
       errors: { type: 'string' },
@@ -287,7 +289,14 @@ export async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   }
   const input = stdin ? (io.stdin ?? process.stdin) : createReadStream(v.input, { highWaterMark: 1 << 18 });
 
-  const pool = await Pool.create({ bundle: v.bundle, threads });
+  const trustedKeys = v['trusted-key']?.map((k) => {
+    try {
+      return readFileSync(k, 'utf8');
+    } catch (e) {
+      throw new NextbestError('IO_FAILED', `cannot read key ${k}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+  const pool = await Pool.create({ bundle: v.bundle, threads, ...(trustedKeys ? { trustedKeys } : {}) });
   let output: TextOutput | null = null;
   let errors: TextOutput | null = null;
   try {

@@ -25,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { NextbestError } from '../errors.js';
-import { decodeBundle, hex } from '../bundle/codec.js';
+import { decodeEnvelope, decodePayload, hex } from '../bundle/codec.js';
+import { parseTrustedKeys, verifyEnvelope } from '../bundle/sign.js';
 import type { BundleMeta } from '../bundle/format.js';
 import { FeatureSchema } from '../runtime/features.js';
 import { validateModels } from '../models/registry.js';
@@ -56,6 +57,11 @@ export interface PoolOptions {
   wasm?: WasmVariant;
   /** Node's per-worker resource limits (heap sizes, stack); a worker that exceeds them dies and is replaced. */
   resourceLimits?: ResourceLimits;
+  /**
+   * PEM Ed25519 public keys. When given, only a bundle signed by one of them is
+   * accepted (checked before the payload is decoded, here and in every worker).
+   */
+  trustedKeys?: string[];
   /**
    * @internal Testing only: make the worker that runs a task containing row
    * `row` die (`kind`) on the first `times` attempts (default: every attempt).
@@ -107,6 +113,7 @@ interface ResolvedOptions {
   retries: number;
   wasm: WasmVariant;
   resourceLimits: ResourceLimits | undefined;
+  trustedKeys: string[] | undefined;
   faults: PoolFault[];
 }
 
@@ -117,7 +124,7 @@ const MAX_TASK_BYTES = 16 << 20;
 /** Weight of the newest measurement in the ns-per-row estimate. */
 const EWMA = 0.3;
 
-const OPTION_KEYS = ['bundle', 'threads', 'maxQueue', 'targetTaskMs', 'maxChunkRows', 'retries', 'wasm', 'resourceLimits', 'faults'];
+const OPTION_KEYS = ['bundle', 'threads', 'maxQueue', 'targetTaskMs', 'maxChunkRows', 'retries', 'wasm', 'resourceLimits', 'trustedKeys', 'faults'];
 const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 
 function optionError(name: string, expected: string, got: unknown): NextbestError {
@@ -163,6 +170,16 @@ function resolveOptions(opts: PoolOptions): ResolvedOptions {
     }
     resourceLimits = { ...(r as ResourceLimits) };
   }
+  let trustedKeys: string[] | undefined;
+  if (o.trustedKeys !== undefined) {
+    if (!Array.isArray(o.trustedKeys) || o.trustedKeys.some((k) => typeof k !== 'string')) throw optionError('trustedKeys', 'an array of PEM public keys', o.trustedKeys);
+    trustedKeys = [...(o.trustedKeys as string[])];
+    try {
+      parseTrustedKeys(trustedKeys);
+    } catch (e) {
+      throw new NextbestError('OPTION_INVALID', `Pool option ${(e as Error).message}`, { option: 'trustedKeys' });
+    }
+  }
   let faults: PoolFault[] = [];
   if (o.faults !== undefined) {
     if (!Array.isArray(o.faults)) throw optionError('faults', 'an array', o.faults);
@@ -173,7 +190,7 @@ function resolveOptions(opts: PoolOptions): ResolvedOptions {
       return { row: f.row, kind: f.kind, times: f.times ?? Infinity };
     });
   }
-  return { threads, maxQueue, targetTaskMs, maxChunkRows, retries, wasm, resourceLimits, faults };
+  return { threads, maxQueue, targetTaskMs, maxChunkRows, retries, wasm, resourceLimits, trustedKeys, faults };
 }
 
 /** Where the worker script is: next to the bundled code (dist/), or in dist/ of a source checkout (tests). */
@@ -232,7 +249,9 @@ export class Pool {
 
   private constructor(bytes: Uint8Array, opts: ResolvedOptions) {
     // Validate in this thread first: a bad bundle fails here with its own code, not in N workers.
-    const { envelope, payload } = decodeBundle(bytes);
+    const envelope = decodeEnvelope(bytes);
+    const verifiedKey = opts.trustedKeys ? verifyEnvelope(envelope, parseTrustedKeys(opts.trustedKeys)) : undefined;
+    const payload = decodePayload(envelope);
     const meta = payload.meta as Partial<BundleMeta>;
     this.info = {
       name: String(meta.name ?? ''),
@@ -240,14 +259,15 @@ export class Pool {
       created: String(meta.created ?? ''),
       generator: String(meta.generator ?? ''),
       sha256: hex(envelope.sha256),
-      ...(envelope.keyId ? { keyId: envelope.keyId } : {}),
+      ...(verifiedKey ? { keyId: verifiedKey } : envelope.keyId ? { keyId: envelope.keyId } : {}),
+      verified: verifiedKey !== undefined,
     };
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.models = new Map(validateModels(payload.models, this.schema.size).map((t) => [t.id, { id: t.id, nOutputs: t.nOutputs }]));
     this.opts = opts;
     this.threads = opts.threads;
     this.capacity = opts.threads + opts.maxQueue;
-    const workerData: WorkerInit = { bundle: bytes, wasm: opts.wasm };
+    const workerData: WorkerInit = { bundle: bytes, wasm: opts.wasm, ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}) };
     this.piscina = new Piscina({
       filename: locateWorker(),
       minThreads: opts.threads,

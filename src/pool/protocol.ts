@@ -18,6 +18,8 @@ import type { WasmVariant } from '../runtime/wasm.js';
 export interface WorkerInit {
   bundle: Uint8Array;
   wasm: WasmVariant;
+  /** PEM public keys: the worker's engine verifies the signature too. */
+  trustedKeys?: string[];
 }
 
 /** Test hook: make the worker die while it runs a task. */

@@ -74,7 +74,7 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
   let engine: Engine | null = null;
   let loadError: TaskFailure | null = null;
   try {
-    engine = await Engine.load(init.bundle, { wasm: init.wasm });
+    engine = await Engine.load(init.bundle, { wasm: init.wasm, ...(init.trustedKeys ? { trustedKeys: init.trustedKeys } : {}) });
   } catch (e) {
     loadError = failure(e);
   }

@@ -33,7 +33,7 @@ describe('bundle container', () => {
       'BUNDLE_MAGIC',
     );
     expect(codeOf(() => decodeBundle(new Uint8Array(raw.pack([1, 2, 3]))))).toBe('BUNDLE_MAGIC');
-    const v2 = new Uint8Array(raw.pack({ magic: 'NBB1', format: 2, minor: 0, payload: body, sha256: new Uint8Array(32) }));
+    const v2 = new Uint8Array(raw.pack({ magic: 'NBB1', format: 2, payload: body, sha256: new Uint8Array(32) }));
     expect(codeOf(() => decodeBundle(v2))).toBe('BUNDLE_VERSION');
     const env = encodeEnvelope(body);
     // flip one payload byte: the envelope still decodes, the checksum does not match

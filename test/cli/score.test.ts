@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { Engine, buildBundle, runCli, type FeatureObject } from '../../src/index.js';
+import { Engine, buildBundle, generateKeyPair, runCli, signBundle, type FeatureObject } from '../../src/index.js';
 import { EXIT_ROWS_REJECTED, ScoreRowTask } from '../../src/cli/score.js';
 import { FeatureSchema } from '../../src/runtime/features.js';
 import type { Pool } from '../../src/pool/pool.js';
@@ -285,6 +285,18 @@ describe('nextbest score: options', () => {
     const o = out('csv');
     expect(await runCli(['score', '-b', twoModels, '-m', 'down', '-i', input, '-o', o, '-q'], io().io)).toBe(0);
     expect(csv(o)[1]).toBe('2,-3,,');
+  });
+
+  it('--trusted-key: runs a bundle signed by the key, refuses an unsigned one', async () => {
+    const key = generateKeyPair();
+    const pub = file('key.pub.pem', key.publicKeyPem);
+    const signed = file('signed.nbb', '');
+    writeFileSync(signed, signBundle(readFileSync(bundle), key.privateKeyPem));
+    const input = file('s.csv', 'tenure\n1\n');
+    expect(await runCli(['score', '-b', signed, '--trusted-key', pub, '-i', input, '-o', out('csv'), '-q'], io().io)).toBe(0);
+    const r = io();
+    expect(await runCli(['score', '-b', bundle, '--trusted-key', pub, '-i', input, '-o', out('csv')], r.io)).toBe(1);
+    expect(r.err[0]).toMatch(/BUNDLE_UNSIGNED/);
   });
 
   it('reports usage errors', async () => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine, Model, NextbestError, Pool, buildBundle, type PoolOptions } from '../../src/index.js';
+import { Engine, Model, NextbestError, Pool, buildBundle, generateKeyPair, signBundle, type PoolOptions } from '../../src/index.js';
 import { locateWorker } from '../../src/pool/pool.js';
 import { firstBitwiseMismatch, mulberry32, randInt } from '../helpers/random.js';
 
@@ -273,6 +273,7 @@ describe('Pool.create: options', () => {
       [{ bundle, resourceLimits: { maxOldGenerationSizeMb: -5 } }, 'resourceLimits.maxOldGenerationSizeMb'],
       [{ bundle, resourceLimits: { heap: 5 } }, 'resourceLimits.heap'],
       [{ bundle, faults: [{ row: 1, kind: 'explode' }] }, 'faults[0]'],
+      [{ bundle, trustedKeys: 'pem' }, 'trustedKeys'],
       [{ bundle: 42 }, 'bundle'],
       [{}, 'bundle'],
       [{ bundle, thread: 2 }, 'thread'],
@@ -289,6 +290,22 @@ describe('Pool.create: options', () => {
   it('refuses a bad bundle before starting workers, with the bundle error code', async () => {
     expect((await rejection(Pool.create({ bundle: new Uint8Array([1, 2, 3]) }))).code).toMatch(/^BUNDLE_/);
     expect((await rejection(Pool.create({ bundle: join(dir, 'missing.nbb') }))).code).toBe('ARGUMENT_INVALID');
+  });
+
+  it('runs only bundles signed by a trusted key when given trustedKeys', async () => {
+    const bundle = (await Model.fromLinear({ weights: { a: 3 } })).toBundle();
+    const key = generateKeyPair();
+    const other = generateKeyPair();
+    const signed = signBundle(bundle, key.privateKeyPem);
+    const p = await pool({ bundle: signed, threads: 1, trustedKeys: [other.publicKeyPem, key.publicKeyPem] });
+    expect(p.info).toMatchObject({ verified: true, keyId: key.keyId });
+    expect([...(await p.score(new Float32Array([2]), 1))]).toEqual([6]);
+    expect((await rejection(Pool.create({ bundle, trustedKeys: [key.publicKeyPem] }))).code).toBe('BUNDLE_UNSIGNED');
+    expect((await rejection(Pool.create({ bundle: signed, trustedKeys: [other.publicKeyPem] }))).code).toBe('BUNDLE_SIGNATURE');
+    const e = await rejection(Pool.create({ bundle: signed, trustedKeys: ['not a key'] }));
+    expect(e.code).toBe('OPTION_INVALID');
+    expect(e.details).toMatchObject({ option: 'trustedKeys' });
+    expect((await pool({ bundle: signed, threads: 1 })).info.verified).toBe(false);
   });
 
   it('defaults to one worker per available core', async () => {
