@@ -97,7 +97,7 @@ export interface PoolStats {
   rowsCompleted: number;
   /** Tasks re-run because their worker died. */
   tasksRetried: number;
-  /** Workers that died (each is replaced). */
+  /** Workers that died, during a task or between tasks (each is replaced). */
   workersLost: number;
   /** Estimated engine time per row, by model id, in ns. */
   nsPerRow: Record<string, number>;
@@ -278,8 +278,9 @@ export class Pool {
       recordTiming: false,
     });
     // A worker that dies between tasks is only replaced; without a listener Piscina's 'error' would be thrown.
-    this.piscina.on('error', () => {
-      this.lost++;
+    this.piscina.on('error', () => {});
+    this.piscina.on('workerDestroy', () => {
+      if (this.state === 'open' || this.state === 'closing') this.lost++;
     });
   }
 
@@ -513,7 +514,6 @@ export class Pool {
   private onLost(b: AnyBatch, start: number, end: number, attempt: number, err: unknown): void {
     this.inFlight--;
     if (this.state === 'destroyed') return;
-    this.lost++;
     const cause = (err as Error)?.message ?? String(err);
     if (b.settled) {
       // nothing to retry for a call that already failed
