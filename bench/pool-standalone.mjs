@@ -5,6 +5,9 @@
  *
  * 1. Batch scoring of the same rows by one Engine in this thread (the peer),
  *    a Pool with 1 worker and a Pool with 2 workers; rows/s and the 2:1 ratio.
+ *    The ceiling peer: the same rows split over 1 or 2 bare worker threads that
+ *    already hold their share (no chunks, no transfers, no pool), i.e. what
+ *    this machine allows right now.
  *    The model is XGBoost's 300x6 fixture (test/fixtures/xgb/bench_300x6.ubj.gz)
  *    when this build can import XGBoost, else a 32-feature linear model
  *    (printed, so the numbers are not mistaken for trees: a linear model costs
@@ -24,6 +27,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import * as nb from '../dist/index.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -64,6 +68,34 @@ async function loadModel() {
   return { m, label: 'linear, 32 numeric features (no tree importer in this build)', cell: () => (rand() < 0.05 ? NaN : Math.round(rand() * 1000) / 100) };
 }
 
+/** Bare worker threads, each with an Engine and its share of the rows already in place. */
+async function bareWorkers(bundle, model, rows, n, nf, count) {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.index).then(async (nb) => {
+      const engine = await nb.Engine.load(workerData.bundle);
+      const out = new Float32Array(workerData.n);
+      parentPort.on('message', () => {
+        engine.scoreBatch(workerData.model, workerData.rows, workerData.n, out);
+        parentPort.postMessage('done');
+      });
+      parentPort.postMessage('ready');
+    });`;
+  const index = new URL('../dist/index.js', import.meta.url).href;
+  const share = Math.ceil(n / count);
+  const workers = [];
+  for (let i = 0; i < count; i++) {
+    const k = Math.min(share, n - i * share);
+    const part = rows.slice(i * share * nf, (i * share + k) * nf);
+    const w = new Worker(code, { eval: true, workerData: { index, bundle, model, rows: part, n: k } });
+    await new Promise((res) => w.once('message', res));
+    workers.push(w);
+  }
+  const runOnce = () => Promise.all(workers.map((w) => new Promise((res) => (w.once('message', res), w.postMessage('go')))));
+  await runOnce(); // warm-up
+  return { run: runOnce, close: () => Promise.all(workers.map((w) => w.terminate())) };
+}
+
 async function batchScaling({ m, cell }) {
   const nf = m.numFeatures;
   const rows = new Float32Array(N * nf);
@@ -79,13 +111,17 @@ async function batchScaling({ m, cell }) {
     const b = new Uint32Array(want.buffer);
     for (let i = 0; i < N; i++) if (a[i] !== b[i]) throw new Error(`pool result differs at row ${i}`);
   }
-  const times = { engine: [], pool1: [], pool2: [] };
-  const cpu = { engine: 0, pool1: 0, pool2: 0 };
+  const bare1 = await bareWorkers(bundle, m.id, rows, N, nf, 1);
+  const bare2 = await bareWorkers(bundle, m.id, rows, N, nf, 2);
+  const times = { engine: [], pool1: [], pool2: [], bare1: [], bare2: [] };
+  const cpu = { engine: 0, pool1: 0, pool2: 0, bare1: 0, bare2: 0 };
   const out = new Float32Array(N);
   const configs = {
     engine: async () => engine.scoreBatch(m.id, rows, N, out),
     pool1: () => pool1.score(rows, N, { out }),
     pool2: () => pool2.score(rows, N, { out }),
+    bare1: bare1.run,
+    bare2: bare2.run,
   };
   for (let run = 0; run < RUNS; run++) {
     for (const [k, fn] of Object.entries(configs)) {
@@ -107,12 +143,18 @@ async function batchScaling({ m, cell }) {
     scaling2vs1: rate('pool2') / rate('pool1'),
     bestScaling2vs1: best('pool2') / best('pool1'),
     pool2VsEngine: rate('pool2') / rate('engine'),
+    bare1RowsPerSec: rate('bare1'),
+    bare2RowsPerSec: rate('bare2'),
+    bareScaling2vs1: rate('bare2') / rate('bare1'),
+    bestBareScaling2vs1: best('bare2') / best('bare1'),
     cpuNsPerRow: Object.fromEntries(Object.keys(cpu).map((k) => [k, (cpu[k] * 1e6) / (N * RUNS)])),
     nsPerRowInWorkers: pool2.stats().nsPerRow[m.id],
     tasks: pool2.stats().tasksCompleted,
   };
   await pool1.close();
   await pool2.close();
+  await bare1.close();
+  await bare2.close();
   return res;
 }
 
@@ -165,7 +207,10 @@ console.log(`  engine, this thread   ${fmt(batch.engineRowsPerSec)} rows/s`);
 console.log(`  pool, 1 worker        ${fmt(batch.pool1RowsPerSec)} rows/s`);
 console.log(`  pool, 2 workers       ${fmt(batch.pool2RowsPerSec)} rows/s`);
 console.log(`  scaling 2:1 workers   ${batch.scaling2vs1.toFixed(2)}x median, ${batch.bestScaling2vs1.toFixed(2)}x best runs   (2 workers vs the single-thread engine: ${batch.pool2VsEngine.toFixed(2)}x)`);
-console.log(`  CPU per row (all threads): engine ${fmt(batch.cpuNsPerRow.engine)} ns, 1 worker ${fmt(batch.cpuNsPerRow.pool1)} ns, 2 workers ${fmt(batch.cpuNsPerRow.pool2)} ns`);
+console.log(`  ceiling: bare threads  1: ${fmt(batch.bare1RowsPerSec)} rows/s, 2: ${fmt(batch.bare2RowsPerSec)} rows/s, scaling ${batch.bareScaling2vs1.toFixed(2)}x median, ${batch.bestBareScaling2vs1.toFixed(2)}x best`);
+console.log(
+  `  CPU per row (all threads): engine ${fmt(batch.cpuNsPerRow.engine)} ns, pool 1 worker ${fmt(batch.cpuNsPerRow.pool1)} ns, pool 2 workers ${fmt(batch.cpuNsPerRow.pool2)} ns, bare 1 ${fmt(batch.cpuNsPerRow.bare1)} ns, bare 2 ${fmt(batch.cpuNsPerRow.bare2)} ns`,
+);
 const dir = join(tmpdir(), `nb-bench-pool-${process.pid}`);
 mkdirSync(dir, { recursive: true });
 try {

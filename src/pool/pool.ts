@@ -47,7 +47,11 @@ export interface PoolOptions {
    * without copies. Default: `threads` (each worker has its next chunk ready).
    */
   maxQueue?: number;
-  /** Target engine time per task, in ms: big enough to hide the per-task overhead, small enough to balance. Default 4. */
+  /**
+   * Target engine time per task, in ms: big enough to hide the per-task
+   * overhead (~0.1 ms of messaging and thread wake-ups), small enough to
+   * balance. Default 8.
+   */
   targetTaskMs?: number;
   /** Upper bound on rows per task. Default 65536. */
   maxChunkRows?: number;
@@ -152,7 +156,7 @@ function resolveOptions(opts: PoolOptions): ResolvedOptions {
   const maxQueue = intOption(o, 'maxQueue', 0, 1 << 16, threads);
   const maxChunkRows = intOption(o, 'maxChunkRows', 1, 1 << 24, 65536);
   const retries = intOption(o, 'retries', 0, 10, 1);
-  let targetTaskMs = 4;
+  let targetTaskMs = 8;
   if (o.targetTaskMs !== undefined) {
     const v = o.targetTaskMs;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0.01 || v > 10_000) throw optionError('targetTaskMs', 'a number of ms from 0.01 to 10000', v);
