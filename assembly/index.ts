@@ -2,8 +2,10 @@
 // Pointers are byte offsets into this module's linear memory; the TypeScript
 // side (src/runtime/) places tables and scratch buffers and passes them in.
 export { modelMargins, modelTransform } from "./score/model";
+export { scorecardExplain } from "./score/scorecard";
 
 /** First free byte after static data; the TypeScript layout allocates from here. */
 export function heapBase(): usize {
   return __heap_base;
 }
+export { evalProgram, evalPrograms } from "./decide/rules";

@@ -1,7 +1,7 @@
 /**
  * The worker pool and `nextbest score`, measured (run after `npm run build`):
  *
- *   node bench/pool-standalone.mjs [--rows 200000] [--cli-rows 200000] [--runs 7]
+ *   npm run bench:pool   (= npm run build && node bench/pool-standalone.mjs [--rows 200000] [--cli-rows 200000] [--runs 7])
  *
  * 1. Batch scoring of the same rows by one Engine in this thread (the peer),
  *    a Pool with 1 worker and a Pool with 2 workers; rows/s and the 2:1 ratio.

@@ -16,6 +16,7 @@ import { FeatureSchema, type EncodeOptions, type FeatureObject } from './runtime
 import { WasmInstance, type WasmVariant } from './runtime/wasm.js';
 import { validateModels, type ModelTable } from './models/registry.js';
 import { ModelHost } from './models/host.js';
+import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
 
@@ -111,6 +112,11 @@ export class Engine {
   /** Scores a batch of feature vectors (schema order, row-major) with one model. */
   scoreBatch(modelId: string, rows: Float32Array, n: number, out?: Float32Array): Float32Array {
     return this.host(modelId).run(rows, n, out, true);
+  }
+
+  /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
+  explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
+    return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
   }
 
   private host(id: string): ModelHost {

@@ -38,9 +38,14 @@ export const ErrorCodes = {
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',
   WASM_TRAP: 'A kernel trapped (an internal bug: please report it with the bundle).',
+  // expressions (details: { line, column, file? })
+  EXPR_PARSE: 'An expression has a syntax error.',
+  EXPR_TYPE: 'An expression mixes types (number, bool, category, string) in a way the language does not allow.',
+  EXPR_NAME: 'An expression uses an unknown name or function.',
+  EXPR_LIMIT: 'An expression exceeds a size limit (source length, nesting depth, program length, stack depth).',
   // worker pool
   POOL_CLOSED: 'The pool is closed or destroyed: it accepts no new work, and work it had not finished was cancelled.',
-  WORKER_FAILED: 'A worker died (exit, crash, out of memory) on the same rows again after a retry; details name the rows.',
+  WORKER_FAILED: 'A worker died (exit, crash, out of memory) on the same rows again after its retries, or failed unexpectedly; details name the rows.',
   // streaming input (CLI score/decide)
   INPUT_PARSE: 'An input line could not be parsed (broken JSON, bad CSV quoting, not an object).',
   INPUT_COLUMNS: 'A CSV row has a different number of fields than its header, or the header is unusable.',

@@ -5,6 +5,8 @@
 export { NextbestError, ErrorCodes, isNextbestError, type ErrorCode } from './errors.js';
 export { Model, type ModelOptions, type BundleModelOptions } from './models/model.js';
 export type { LinearSpec } from './models/linear.js';
+export type { ScorecardSpec, ScorecardCharacteristic, ScorecardBin, ScorecardSpecialBin, ScorecardScaling } from './models/scorecard.js';
+export type { ScorecardExplanation, ScorecardCharacteristicExplanation, ScorecardReason } from './models/scorecard-explain.js';
 export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, type FeatureValue, type EncodeOptions } from './runtime/features.js';
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
@@ -18,4 +20,18 @@ export { buildBundle, buildBundleFile } from './compile/build.js';
 export { inspectBundle, formatReport, type BundleReport } from './bundle/inspect.js';
 export { runCli } from './cli/main.js';
 export { generateKeyPair, signBundle, type KeyPairPem } from './bundle/sign.js';
+export {
+  compileExpr,
+  parseExpr,
+  printExpr,
+  mapEnv,
+  type CompiledExpr,
+  type CompileOptions as ExprCompileOptions,
+  type ExprType,
+  type ExprEnv,
+  type Binding,
+  type ExprOrigin,
+  type ExprLimits,
+  type Ast as ExprAst,
+} from './compile/expr/index.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';

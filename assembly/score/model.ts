@@ -6,12 +6,14 @@
 //   +4  nGroups    i32   margins per row (classes for multi-class trees)
 //   +8  transform  i32   TRANSFORM_* applied to margins by modelTransform
 //   +12 nOutputs   i32   values per row after the transform
-//   +16 reserved (16 bytes)
+//   +16 transform parameters: f64 scale at +16, f64 offset at +24
+//       (TRANSFORM_SCALED_SIGMOID: sigmoid(scale * margin + offset); zero otherwise)
 // Kind-specific fields start at +32. Pointers in tables are absolute.
 // Kernels trust tables (the loader validated them) but never inputs: any f32
 // bit pattern in a row is handled without reading out of bounds.
 import { linearMargins } from "./linear";
-import { sigmoid32, softmaxInPlace, argmax32, exp32 } from "../shared/math";
+import { scorecardMargins } from "./scorecard";
+import { sigmoid32, sigmoid64, softmaxInPlace, argmax32, exp32 } from "../shared/math";
 
 export const MODEL_LINEAR: i32 = 1;
 export const MODEL_SCORECARD: i32 = 2;
@@ -23,11 +25,14 @@ export const TRANSFORM_SIGMOID: i32 = 1;
 export const TRANSFORM_SOFTMAX: i32 = 2;
 export const TRANSFORM_ARGMAX: i32 = 3;
 export const TRANSFORM_EXP: i32 = 4;
+export const TRANSFORM_SCALED_SIGMOID: i32 = 5;
 
 export const HEADER_KIND: usize = 0;
 export const HEADER_GROUPS: usize = 4;
 export const HEADER_TRANSFORM: usize = 8;
 export const HEADER_OUTPUTS: usize = 12;
+export const HEADER_SCALE: usize = 16;
+export const HEADER_OFFSET: usize = 24;
 export const HEADER_SIZE: usize = 32;
 
 /** Raw margins for n rows (row i at rows + i*strideBytes) into out (n*nGroups f32). */
@@ -35,6 +40,8 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const kind = load<i32>(model, HEADER_KIND);
   if (kind == MODEL_LINEAR) {
     linearMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_SCORECARD) {
+    scorecardMargins(model, rows, n, strideBytes, out);
   } else {
     abort("unknown model kind");
   }
@@ -54,6 +61,14 @@ export function modelTransform(model: usize, margins: usize, n: i32, out: usize)
   } else if (transform == TRANSFORM_EXP) {
     for (let i = 0; i < total; i++) {
       store<f32>(out + (<usize>i << 2), exp32(load<f32>(margins + (<usize>i << 2))));
+    }
+  } else if (transform == TRANSFORM_SCALED_SIGMOID) {
+    // Scorecard odds scaling: scale = ln 2 / pdo, offset = ln(baseOdds) - baseScore * scale.
+    const scale = load<f64>(model, HEADER_SCALE);
+    const offset = load<f64>(model, HEADER_OFFSET);
+    for (let i = 0; i < total; i++) {
+      const z = scale * <f64>load<f32>(margins + (<usize>i << 2)) + offset;
+      store<f32>(out + (<usize>i << 2), <f32>sigmoid64(z));
     }
   } else if (transform == TRANSFORM_SOFTMAX) {
     if (out != margins) memory.copy(out, margins, <usize>total << 2);

@@ -29,6 +29,8 @@ export function summarizeModel(t: ModelTable): string {
   switch (t.kind) {
     case 'linear':
       return `${t.features.length} terms (${t.termKinds.reduce((a, k) => a + k, 0)} categorical)`;
+    case 'scorecard':
+      return `${t.features.length} characteristics, ${t.points.length} bins, ${t.reasonCodes.length} reason codes${t.scaling ? `, pdo ${t.scaling.pdo} (${t.scaling.baseScore} at odds ${t.scaling.baseOdds})` : ''}`;
     default:
       return '';
   }

@@ -17,6 +17,7 @@ import { sha256, hex } from '../bundle/codec.js';
 import type { BundlePayload } from '../bundle/format.js';
 import { FeatureSchema, type FeatureDef } from '../runtime/features.js';
 import { compileLinear, type LinearSpec } from '../models/linear.js';
+import { compileScorecard, type ScorecardSpec } from '../models/scorecard.js';
 import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
@@ -169,12 +170,21 @@ export function compileFeatureSection(node: SpecNode, what: string): FeatureSche
   }
 }
 
-/** Re-throws a model compiler's error at the spec node that caused it. */
+/**
+ * Re-throws a model compiler's error at the spec node that caused it: the
+ * deepest node along the error's `details.specPath` when it has one.
+ */
 function at<T>(node: SpecNode, f: () => T): T {
   try {
     return f();
   } catch (e) {
     if (e instanceof NextbestError && !e.details?.line) {
+      const path = Array.isArray(e.details?.specPath) ? (e.details.specPath as (string | number)[]) : [];
+      for (const key of path) {
+        const next = typeof key === 'number' ? (node.isSeq ? node.items()[key] : undefined) : node.isMap ? node.get(key) : undefined;
+        if (next === undefined) break;
+        node = next;
+      }
       throw node.error(e.message, e.code === 'FEATURE_UNKNOWN' ? 'SPEC_INVALID' : e.code);
     }
     throw e;
@@ -196,6 +206,12 @@ function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): Mod
       if (spec === null || typeof spec !== 'object') throw body.error('expected { intercept, link, weights }');
       if ('features' in spec) throw body.error('a model in a bundle uses the bundle features; remove `features`');
       return at(body, () => compileLinear({ ...spec, id }, ctx.schema));
+    }
+    case 'scorecard': {
+      const spec = body.toJS() as ScorecardSpec;
+      if (spec === null || typeof spec !== 'object') throw body.error('expected { basePoints, scaling, characteristics }');
+      if ('features' in spec) throw body.error('a model in a bundle uses the bundle features; remove `features`');
+      return at(body, () => compileScorecard({ ...spec, id }, ctx.schema));
     }
     default:
       throw body.error(`${kind} models are not supported by this build`);

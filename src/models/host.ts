@@ -15,7 +15,7 @@ const CHUNK_BYTES = 1 << 20;
 export class ModelHost {
   readonly table: ModelTable;
   readonly ptr: number;
-  private readonly wasm: WasmInstance;
+  readonly wasm: WasmInstance;
   private readonly stride: number;
   private readonly chunkRows: number;
   private readonly inPtr: number;

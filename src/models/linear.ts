@@ -186,7 +186,7 @@ export function validateLinear(o: Record<string, unknown>, numFeatures: number, 
     } else if (termKinds[t] === 1) {
       const s = catStart[t]!;
       const c = catCount[t]!;
-      if (s < 0 || c < 0 || s + c > catWeights.length) {
+      if (s < 0 || c < 0 || c > 1 << 24 || s + c > catWeights.length) {
         throw new NextbestError('BUNDLE_INVALID', `${at}: category weights [${s}, ${s + c}) fall outside catWeights (${catWeights.length})`);
       }
     } else {

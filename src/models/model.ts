@@ -12,6 +12,8 @@ import type { BundleMeta } from '../bundle/format.js';
 import { FeatureSchema, type EncodeOptions, type FeatureDef, type FeatureObject } from '../runtime/features.js';
 import { WasmInstance, type WasmVariant } from '../runtime/wasm.js';
 import { compileLinear, linearSchemaFromSpec, type LinearSpec } from './linear.js';
+import { compileScorecard, scorecardSchemaFromSpec, type ScorecardSpec } from './scorecard.js';
+import { explainScorecard, type ScorecardExplanation } from './scorecard-explain.js';
 import { modelToBundle, validateModels, type ModelTable } from './registry.js';
 import { ModelHost } from './host.js';
 import { VERSION } from '../version.js';
@@ -47,6 +49,12 @@ export class Model {
   static async fromLinear(spec: LinearSpec, opts?: ModelOptions): Promise<Model> {
     const schema = new FeatureSchema(linearSchemaFromSpec(spec));
     return new Model(compileLinear(spec, schema), schema, opts);
+  }
+
+  /** A scorecard (base points + points per characteristic bin, optional odds scaling) from its readable spec. */
+  static async fromScorecard(spec: ScorecardSpec, opts?: ModelOptions): Promise<Model> {
+    const schema = new FeatureSchema(scorecardSchemaFromSpec(spec));
+    return new Model(compileScorecard(spec, schema), schema, opts);
   }
 
   /** A model stored in a bundle (from `toBundle()`, or one model of an engine bundle). */
@@ -107,6 +115,15 @@ export class Model {
   /** Margin for one row. */
   marginOne(row: Float32Array | FeatureObject, out?: Float32Array): Float32Array {
     return this.host.runOne(row, this.schema, out, false, this.encodeOptions);
+  }
+
+  /**
+   * Scorecards only (else MODEL_KIND): the score, each characteristic's bin and
+   * points as the kernel computed them, and the top-k reason codes by points
+   * below maximum (default 4; see docs/models.md for the method and tie-break).
+   */
+  explain(row: Float32Array | FeatureObject, k?: number): ScorecardExplanation {
+    return explainScorecard(this.host, this.schema, row, k, this.encodeOptions);
   }
 
   /** Encodes a feature object into a vector in schema order (NaN for missing). */

@@ -8,8 +8,10 @@ import { describe } from '../bundle/binary.js';
 import { linearToBundle, placeLinear, validateLinear, type LinearTable } from './linear.js';
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
+import { placeScorecard, scorecardToBundle, validateScorecard, type ScorecardTable } from './scorecard.js';
+import { referenceScorecardMargin } from '../reference/scorecard.js';
 
-export type ModelTable = LinearTable;
+export type ModelTable = LinearTable | ScorecardTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -28,6 +30,14 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceLinearMargin(t, row, offset);
     },
   } satisfies KindOps<LinearTable>,
+  scorecard: {
+    toBundle: scorecardToBundle,
+    validate: validateScorecard,
+    place: placeScorecard,
+    reference: (t: ScorecardTable, row, offset, out) => {
+      out[0] = referenceScorecardMargin(t, row, offset);
+    },
+  } satisfies KindOps<ScorecardTable>,
 };
 
 function opsFor(kind: unknown, what: string): KindOps<ModelTable> {

@@ -8,8 +8,9 @@
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
 
-export type Transform = 'identity' | 'sigmoid' | 'softmax' | 'argmax' | 'exp';
-export const TRANSFORM_CODES: Record<Transform, number> = { identity: 0, sigmoid: 1, softmax: 2, argmax: 3, exp: 4 };
+/** scaledSigmoid: sigmoid(scale * margin + offset), parameters at header +16/+24 (scorecard odds scaling). */
+export type Transform = 'identity' | 'sigmoid' | 'softmax' | 'argmax' | 'exp' | 'scaledSigmoid';
+export const TRANSFORM_CODES: Record<Transform, number> = { identity: 0, sigmoid: 1, softmax: 2, argmax: 3, exp: 4, scaledSigmoid: 5 };
 export const MODEL_KIND_CODES = { linear: 1, scorecard: 2, trees: 3, adaptive: 4 } as const;
 export type ModelKind = keyof typeof MODEL_KIND_CODES;
 

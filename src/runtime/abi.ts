@@ -9,4 +9,10 @@ export interface KernelExports {
   modelMargins(model: number, rows: number, n: number, strideBytes: number, out: number): void;
   /** margins (n*nGroups f32) -> out (n*nOutputs f32); out may alias margins. */
   modelTransform(model: number, margins: number, n: number, out: number): void;
+  /** Scorecard model, one row: bin (i32 at +0) and points (f64 at +8) per characteristic at out + c*16; returns the score. */
+  scorecardExplain(model: number, row: number, out: number): number;
+  /** Evaluates the placed expression program at prog over frame (f64[]) and features (f32[]). */
+  evalProgram(prog: number, frame: number, features: number): number;
+  /** Evaluates n programs (i32 pointers at progs) over one frame and feature vector into out (n f64). */
+  evalPrograms(progs: number, n: number, frame: number, features: number, out: number): void;
 }

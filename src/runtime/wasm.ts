@@ -83,6 +83,8 @@ export class WasmInstance {
     this.variant = variant;
     let getString: ((ptr: number) => string) | null = null;
     const imports = {
+      // The rule VM imports these so that it rounds exactly like the TypeScript reference (assembly/decide/rules.ts).
+      Math: { exp: Math.exp, log: Math.log, log10: Math.log10, pow: Math.pow },
       env: {
         abort(msg: number, file: number, line: number, column: number): never {
           const m = getString ? getString(msg) : '?';

@@ -1,0 +1,228 @@
+/**
+ * Rule evaluation speed: 50 realistic eligibility rules per customer, in
+ * three peers measured in the same run on the same customers:
+ *   wasm VM     all 50 programs in one crossing (ProgramHost.evalAll), inputs copied in each time
+ *   reference   the plain-TS bytecode interpreter (src/reference/expr.ts)
+ *   json-rules-engine  the same 50 rules as JSON conditions, engine.run(facts)
+ * Reports ns per rule: best, median and p99 over timed batches of 100
+ * customers (json-rules-engine: per run). On a shared machine p99 mostly
+ * measures preemption; compare peers by their p50 in the same run. Run with `npm run bench:rules`.
+ */
+import { Engine } from 'json-rules-engine';
+import { compileExpr, mapEnv, programsToBundle, validatePrograms, type Binding } from '../src/compile/expr/index.js';
+import { evalReference } from '../src/reference/expr.js';
+import { WasmInstance } from '../src/runtime/wasm.js';
+import { ProgramHost } from '../src/runtime/programs.js';
+
+const num = { kind: 'number' } as const;
+const bool = { kind: 'bool' } as const;
+const cat = (dict: string, values: string[]) => ({ kind: 'category', dict, values }) as const;
+const PLANS = ['basic', 'standard', 'gold', 'premium', 'vip'];
+const REGIONS = ['north', 'south', 'east', 'west', 'center', 'islands', 'metro', 'rural'];
+const CHANNELS = ['app', 'web', 'email', 'sms', 'call_center'];
+const CONTRACTS = ['prepaid', 'postpaid', 'business'];
+
+/** name in expressions -> [fact name for json-rules-engine, binding, generator] */
+const FIELDS: [string, string, Binding, (r: () => number) => number | string | boolean][] = [
+  ['tenure_months', 'tenure_months', { type: num, source: 'features', index: 0 }, (r) => Math.floor(r() * 120)],
+  ['age', 'age', { type: num, source: 'features', index: 1 }, (r) => 16 + Math.floor(r() * 70)],
+  ['monthly_spend', 'monthly_spend', { type: num, source: 'features', index: 2 }, (r) => Math.round(r() * 20000) / 100],
+  ['data_usage_gb', 'data_usage_gb', { type: num, source: 'features', index: 3 }, (r) => Math.round(r() * 500) / 10],
+  ['plan', 'plan', { type: cat('plan', PLANS), source: 'features', index: 4 }, (r) => PLANS[Math.floor(r() * PLANS.length)]!],
+  ['region', 'region', { type: cat('region', REGIONS), source: 'features', index: 5 }, (r) => REGIONS[Math.floor(r() * REGIONS.length)]!],
+  ['device_age_months', 'device_age_months', { type: num, source: 'features', index: 6 }, (r) => Math.floor(r() * 60)],
+  ['num_complaints', 'num_complaints', { type: num, source: 'features', index: 7 }, (r) => Math.floor(r() * r() * 8)],
+  ['is_roaming', 'is_roaming', { type: bool, source: 'features', index: 8 }, (r) => r() < 0.1],
+  ['contract_type', 'contract_type', { type: cat('contract', CONTRACTS), source: 'features', index: 9 }, (r) => CONTRACTS[Math.floor(r() * 3)]!],
+  ['credit_score', 'credit_score', { type: num, source: 'features', index: 10 }, (r) => 300 + Math.floor(r() * 550)],
+  ['score.churn', 'score_churn', { type: num, source: 'frame', slot: 0 }, (r) => r()],
+  ['score.upsell', 'score_upsell', { type: num, source: 'frame', slot: 1 }, (r) => r()],
+  ['score.credit', 'score_credit', { type: num, source: 'frame', slot: 2 }, (r) => r()],
+  ['context.channel', 'context_channel', { type: cat('channel', CHANNELS), source: 'frame', slot: 3 }, (r) => CHANNELS[Math.floor(r() * CHANNELS.length)]!],
+  ['journey.walkout', 'journey_walkout', { type: bool, source: 'frame', slot: 4 }, (r) => r() < 0.2],
+  ['journey.connection_trouble', 'journey_connection_trouble', { type: bool, source: 'frame', slot: 5 }, (r) => r() < 0.1],
+  ['last_contact_days', 'last_contact_days', { type: num, source: 'frame', slot: 6 }, (r) => Math.floor(r() * 90)],
+];
+const FRAME_SLOTS = 7;
+const FEATURES = 11;
+
+type Cond = { fact: string; operator: string; value: unknown } | { all: Cond[] } | { any: Cond[] };
+interface Rule {
+  expr: string;
+  json: Cond;
+}
+
+const c = (fact: string, operator: string, value: unknown): Cond => ({ fact, operator, value });
+
+/** 50 rules from ten templates with varied constants. */
+function rules(): Rule[] {
+  const out: Rule[] = [];
+  for (let i = 0; i < 5; i++) {
+    const a = 6 + i * 6;
+    const p = [PLANS[(i + 2) % 5]!, PLANS[(i + 3) % 5]!];
+    out.push({ expr: `tenure_months > ${a} and plan in ["${p[0]}", "${p[1]}"]`, json: { all: [c('tenure_months', 'greaterThan', a), c('plan', 'in', p)] } });
+    const t = 0.2 + i * 0.1;
+    out.push({ expr: `score.churn > ${t} and not journey.walkout`, json: { all: [c('score_churn', 'greaterThan', t), c('journey_walkout', 'equal', false)] } });
+    out.push({ expr: `age >= ${18 + i * 5} and credit_score > ${550 + i * 40}`, json: { all: [c('age', 'greaterThanInclusive', 18 + i * 5), c('credit_score', 'greaterThan', 550 + i * 40)] } });
+    const ch = [CHANNELS[i % 5]!, CHANNELS[(i + 1) % 5]!];
+    out.push({
+      expr: `context.channel in ["${ch[0]}", "${ch[1]}"] and monthly_spend > ${30 + i * 20}`,
+      json: { all: [c('context_channel', 'in', ch), c('monthly_spend', 'greaterThan', 30 + i * 20)] },
+    });
+    out.push({ expr: `data_usage_gb > ${5 + i * 8} and plan not in ["${PLANS[4 - i]}"]`, json: { all: [c('data_usage_gb', 'greaterThan', 5 + i * 8), c('plan', 'notIn', [PLANS[4 - i]])] } });
+    out.push({
+      expr: `(num_complaints >= ${1 + (i % 3)} or journey.connection_trouble) and tenure_months < ${24 + i * 12}`,
+      json: { all: [{ any: [c('num_complaints', 'greaterThanInclusive', 1 + (i % 3)), c('journey_connection_trouble', 'equal', true)] }, c('tenure_months', 'lessThan', 24 + i * 12)] },
+    });
+    const rs = [REGIONS[i]!, REGIONS[i + 1]!, REGIONS[i + 3]!];
+    out.push({
+      expr: `score.upsell > ${0.3 + i * 0.1} and monthly_spend >= ${20 + i * 15} and region in ["${rs.join('", "')}"]`,
+      json: { all: [c('score_upsell', 'greaterThan', 0.3 + i * 0.1), c('monthly_spend', 'greaterThanInclusive', 20 + i * 15), c('region', 'in', rs)] },
+    });
+    out.push({
+      expr: `device_age_months > ${12 + i * 6} and not is_roaming and contract_type == "${CONTRACTS[i % 3]}"`,
+      json: { all: [c('device_age_months', 'greaterThan', 12 + i * 6), c('is_roaming', 'equal', false), c('contract_type', 'equal', CONTRACTS[i % 3])] },
+    });
+    out.push({ expr: `last_contact_days > ${7 + i * 7}`, json: { all: [c('last_contact_days', 'greaterThan', 7 + i * 7)] } });
+    out.push({
+      expr: `score.credit < ${0.2 + i * 0.1} or age < ${21 + i * 3}`,
+      json: { any: [c('score_credit', 'lessThan', 0.2 + i * 0.1), c('age', 'lessThan', 21 + i * 3)] },
+    });
+  }
+  return out;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Customer {
+  facts: Record<string, number | string | boolean>;
+  frame: Float64Array;
+  features: Float32Array;
+}
+
+function customers(n: number): Customer[] {
+  const r = mulberry32(2024);
+  return Array.from({ length: n }, () => {
+    const facts: Customer['facts'] = {};
+    const frame = new Float64Array(FRAME_SLOTS);
+    const features = new Float32Array(FEATURES);
+    for (const [, fact, b, gen] of FIELDS) {
+      const v = gen(r);
+      facts[fact] = v;
+      const x = typeof v === 'string' ? (b.type as { values: readonly string[] }).values.indexOf(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      if (b.source === 'frame') frame[b.slot] = x;
+      else if (b.source === 'features') features[b.index] = x;
+    }
+    return { facts, frame, features };
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function summary(name: string, nsPerRule: number[]): { name: string; best: number; median: number; p99: number } {
+  const s = [...nsPerRule].sort((a, b) => a - b);
+  return { name, best: s[0]!, median: quantile(s, 0.5), p99: quantile(s, 0.99) };
+}
+
+export async function run(): Promise<void> {
+  const rs = rules();
+  const env = mapEnv(Object.fromEntries(FIELDS.map(([name, , b]) => [name, b])));
+  const progs = rs.map((r) => compileExpr(r.expr, env, { expect: 'bool' }));
+  const set = validatePrograms(programsToBundle(progs), { frameSlots: FRAME_SLOTS, features: FEATURES });
+  const wasm = WasmInstance.create('release');
+  const host = new ProgramHost(wasm, set);
+  // The floor: 50 programs that only return (`true`), same crossing and input copy.
+  const trivial = Array.from({ length: rs.length }, () => compileExpr('true', env));
+  const floor = new ProgramHost(wasm, validatePrograms(programsToBundle(trivial), { frameSlots: FRAME_SLOTS, features: FEATURES }));
+  const cs = customers(1000);
+  const nRules = rs.length;
+
+  // Same answers from all three before timing anything.
+  const engine = new Engine(
+    rs.map((r, i) => ({ conditions: r.json as never, event: { type: `r${i}` }, priority: 1 })),
+    { allowUndefinedFacts: true },
+  );
+  let fired = 0;
+  for (const cu of cs.slice(0, 200)) {
+    host.load(cu.frame, cu.features);
+    const w = host.evalAll();
+    const out = await engine.run(cu.facts);
+    const jre = new Set(out.events.map((e) => e.type));
+    for (let i = 0; i < nRules; i++) {
+      const ref = evalReference(progs[i]!, cu.frame, cu.features);
+      if (w[i] !== ref || (ref === 1) !== jre.has(`r${i}`)) {
+        throw new Error(`peers disagree on rule ${i} (${rs[i]!.expr}): wasm ${w[i]}, reference ${ref}, json-rules-engine ${jre.has(`r${i}`)}`);
+      }
+      fired += ref;
+    }
+  }
+
+  const BATCH = 100; // customers per timed sample
+  const samples = 500;
+  const wasmNs: number[] = [];
+  const refNs: number[] = [];
+  const floorNs: number[] = [];
+  let sink = 0;
+  for (let warm = 0; warm < 2; warm++) {
+    wasmNs.length = 0;
+    refNs.length = 0;
+    floorNs.length = 0;
+    for (let s = 0; s < samples; s++) {
+      const base = (s * BATCH) % cs.length;
+      let t0 = process.hrtime.bigint();
+      for (let k = 0; k < BATCH; k++) {
+        const cu = cs[(base + k) % cs.length]!;
+        host.load(cu.frame, cu.features);
+        sink += host.evalAll()[nRules - 1]!;
+      }
+      wasmNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
+      t0 = process.hrtime.bigint();
+      for (let k = 0; k < BATCH; k++) {
+        const cu = cs[(base + k) % cs.length]!;
+        floor.load(cu.frame, cu.features);
+        sink += floor.evalAll()[nRules - 1]!;
+      }
+      floorNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
+      t0 = process.hrtime.bigint();
+      for (let k = 0; k < BATCH; k++) {
+        const cu = cs[(base + k) % cs.length]!;
+        for (let i = 0; i < nRules; i++) sink += evalReference(progs[i]!, cu.frame, cu.features);
+      }
+      refNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
+    }
+  }
+  const jreNs: number[] = [];
+  for (let s = 0; s < 400; s++) {
+    const cu = cs[s % cs.length]!;
+    const t0 = process.hrtime.bigint();
+    const out = await engine.run(cu.facts);
+    jreNs.push(Number(process.hrtime.bigint() - t0) / nRules);
+    sink += out.events.length;
+  }
+  const rows = [
+    summary('wasm VM (50 rules, one crossing)', wasmNs),
+    summary('reference interpreter (TS)', refNs),
+    summary('json-rules-engine 7', jreNs.slice(100)),
+    summary('floor: 50 x `true` in the wasm VM', floorNs),
+  ];
+  const wasmMedian = rows[0]!.median;
+  console.log(`rules: ${nRules} eligibility rules, ${cs.length} customers, ${((fired / (200 * nRules)) * 100).toFixed(0)}% of rules true; node ${process.version}`);
+  console.log('peer (ns per rule)'.padEnd(36) + 'best'.padStart(10) + 'p50'.padStart(10) + 'p99'.padStart(10) + 'p50/wasm'.padStart(10));
+  for (const r of rows) {
+    console.log(
+      r.name.padEnd(36) + r.best.toFixed(1).padStart(10) + r.median.toFixed(1).padStart(10) + r.p99.toFixed(1).padStart(10) + (r.median / wasmMedian).toFixed(1).padStart(10),
+    );
+  }
+  console.log(`wasm: ${(wasmMedian * nRules).toFixed(0)} ns for all ${nRules} rules of one customer (p50, inputs copied in) ${sink > 0 ? '' : ' '}`);
+}
