@@ -11,8 +11,9 @@
  * the pool's whole memory bound (one copy per task in flight; callers keep
  * their own arrays). Chunk size adapts: workers report the engine time of
  * every chunk, the pool keeps a per-model estimate of ns per row and sizes
- * chunks to about `targetTaskMs`, shrinking towards the end of a batch so the
- * last tasks finish together (guided scheduling). A task whose worker dies is
+ * chunks to at least `targetTaskMs` of work, a quarter of an even share of
+ * what is left while the call is big, shrinking towards its end so the last
+ * tasks finish together (guided self-scheduling). A task whose worker dies is
  * retried (Piscina starts a replacement worker) up to `retries` times, then
  * the batch fails with WORKER_FAILED naming the rows; every range is accepted
  * exactly once, so no row is lost or duplicated.
@@ -277,6 +278,9 @@ export class Pool {
       minThreads: opts.threads,
       maxThreads: opts.threads,
       idleTimeout: Infinity,
+      // Two tasks posted per worker: the next one is already in the worker's port when the
+      // current one ends, so the worker never idles for a round trip through this thread.
+      concurrentTasksPerWorker: 2,
       workerData,
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
       recordTiming: false,
@@ -425,14 +429,20 @@ export class Pool {
     return batch.promise;
   }
 
-  /** Rows for the next task of `b`: ~targetTaskMs of work, shrinking at the end of the batch. */
+  /**
+   * Rows for the next task of `b` (guided self-scheduling): a quarter of an
+   * even share of what is left, but at least ~targetTaskMs of work, so a big
+   * call runs in few tasks and its last tasks are small enough to finish
+   * together; never more than an even share, nor less than 1/8 of the target.
+   */
   private chunkRows(b: AnyBatch): number {
-    const est = this.nsPerRow.get(b.costKey);
-    let rows = est === undefined ? PROBE_ROWS : Math.max(1, Math.round((this.opts.targetTaskMs * 1e6) / Math.max(est, 0.01)));
-    rows = Math.min(rows, this.opts.maxChunkRows, Math.max(1, Math.floor(MAX_TASK_BYTES / Math.max(1, b.itemBytes))));
     const remaining = b.n - b.next;
+    const est = this.nsPerRow.get(b.costKey);
+    const target = est === undefined ? PROBE_ROWS : Math.max(1, Math.round((this.opts.targetTaskMs * 1e6) / Math.max(est, 0.01)));
     const share = Math.ceil(remaining / this.threads);
-    if (share < rows) rows = Math.max(share, Math.ceil(rows / 8));
+    let rows = est === undefined ? target : Math.max(target, Math.ceil(share / 4));
+    if (share < rows) rows = Math.max(share, Math.ceil(target / 8));
+    rows = Math.min(rows, this.opts.maxChunkRows, Math.max(1, Math.floor(MAX_TASK_BYTES / Math.max(1, b.itemBytes))));
     return Math.min(rows, remaining);
   }
 
