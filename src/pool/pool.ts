@@ -278,9 +278,11 @@ export class Pool {
       minThreads: opts.threads,
       maxThreads: opts.threads,
       idleTimeout: Infinity,
-      // Two tasks posted per worker: the next one is already in the worker's port when the
-      // current one ends, so the worker never idles for a round trip through this thread.
-      concurrentTasksPerWorker: 2,
+      // One task per worker: a worker that dies takes exactly one range with it, the one
+      // it was running, so retries and WORKER_FAILED name the right rows. (Two posted
+      // tasks would save the round trip between tasks, but a death would then also
+      // reject a waiting, innocent range.) Guided chunking keeps tasks few.
+      concurrentTasksPerWorker: 1,
       workerData,
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
       recordTiming: false,
