@@ -35,3 +35,4 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';

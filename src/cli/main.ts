@@ -4,6 +4,7 @@
  *   nextbest build SPEC -o OUT.nbb      compile a spec into a bundle
  *   nextbest inspect BUNDLE [--json]    what is inside
  *   nextbest validate BUNDLE            load it as an engine would; exit 1 if it does not
+ *   nextbest score --bundle B --input IN  score a CSV/NDJSON stream on a worker pool (score.ts)
  */
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -14,15 +15,24 @@ import { VERSION } from '../version.js';
 import { buildBundleFile } from '../compile/build.js';
 import { inspectBundle, formatReport } from '../bundle/inspect.js';
 import { Engine } from '../engine.js';
+import { scoreCommand, SCORE_USAGE } from './score.js';
 
 export interface CliIO {
   out(line: string): void;
   err(line: string): void;
+  /** Streams for commands that stream rows (score); without them, stdout goes through out() and stdin is process.stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  /** Where a progress bar is drawn when it is a TTY. */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 const defaultIO: CliIO = {
   out: (l) => process.stdout.write(l + '\n'),
   err: (l) => process.stderr.write(l + '\n'),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
 };
 
 const USAGE = `nextbest ${VERSION}
@@ -35,7 +45,7 @@ usage:
   nextbest keygen --out DIR             write an Ed25519 key pair: DIR/key.pem, DIR/key.pub.pem
   nextbest sign BUNDLE --key KEY.pem -o OUT.nbb
                                         sign a bundle's payload
-  nextbest help                         this text
+${SCORE_USAGE}  nextbest help                         this text
 `;
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -110,6 +120,7 @@ export const commands: Record<string, Command> = {
     io.out(`wrote ${out} (${signed.byteLength} bytes)`);
     return 0;
   },
+  score: scoreCommand,
   async help(_args, io) {
     io.out(USAGE);
     return 0;
