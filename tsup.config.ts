@@ -4,12 +4,8 @@ import { defineConfig } from 'tsup';
 // the bundled code, where src/runtime/wasm.ts looks for them first. The pool
 // worker is its own entry (dist/worker.{js,cjs}), found by src/pool/pool.ts the same way.
 export default defineConfig({
-<<<<<<< HEAD
   // reference: the plain-TS kernel twins, for the benchmarks (not in the exports map).
-  entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts', reference: 'src/reference/index.ts' },
-=======
-  entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts', worker: 'src/pool/worker.ts' },
->>>>>>> main
+  entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts', worker: 'src/pool/worker.ts', reference: 'src/reference/index.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', cli: 'src/cli/bin.ts' } },
   clean: true,
