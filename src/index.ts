@@ -7,6 +7,7 @@ export { Model, type ModelOptions, type BundleModelOptions } from './models/mode
 export type { LinearSpec } from './models/linear.js';
 export type { ScorecardSpec, ScorecardCharacteristic, ScorecardBin, ScorecardSpecialBin, ScorecardScaling } from './models/scorecard.js';
 export type { ScorecardExplanation, ScorecardCharacteristicExplanation, ScorecardReason } from './models/scorecard-explain.js';
+export type { XGBoostOptions } from './models/xgboost.js';
 export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, type FeatureValue, type EncodeOptions } from './runtime/features.js';
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
@@ -34,6 +35,7 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
 export {

@@ -19,6 +19,7 @@ import type { BundlePayload } from '../bundle/format.js';
 import { FeatureSchema, type FeatureDef } from '../runtime/features.js';
 import { compileLinear, type LinearSpec } from '../models/linear.js';
 import { compileScorecard, type ScorecardSpec } from '../models/scorecard.js';
+import { bindXGBoostToSchema, importXGBoost } from '../models/xgboost.js';
 import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
@@ -216,6 +217,18 @@ function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): Mod
       if (spec === null || typeof spec !== 'object') throw body.error('expected { basePoints, scaling, characteristics }');
       if ('features' in spec) throw body.error('a model in a bundle uses the bundle features; remove `features`');
       return at(body, () => compileScorecard({ ...spec, id }, ctx.schema));
+    }
+    case 'xgboost': {
+      // xgboost: path/to/model.ubj, or { file, features: { model_name: bundle_name } }
+      const fileNode = body.isMap ? body.require('file') : body;
+      if (body.isMap) body.checkKeys(['file', 'features']);
+      const renameNode = body.isMap ? body.get('features') : undefined;
+      const rename = (renameNode?.toJS() ?? {}) as Record<string, string>;
+      if (rename === null || typeof rename !== 'object' || Object.values(rename).some((v) => typeof v !== 'string')) {
+        throw (renameNode ?? body).error('features maps model feature names to bundle feature names');
+      }
+      const bytes = ctx.readFile(fileNode);
+      return at(fileNode, () => bindXGBoostToSchema(importXGBoost(bytes, { id }), ctx.schema, rename));
     }
     case 'adaptive':
       return compileAdaptiveEntry(id, body, ctx);

@@ -16,6 +16,7 @@ import { compileScorecard, scorecardSchemaFromSpec, type ScorecardSpec } from '.
 import { explainScorecard, type ScorecardExplanation } from './scorecard-explain.js';
 import { modelToBundle, validateModels, type ModelTable } from './registry.js';
 import { ModelHost } from './host.js';
+import { importXGBoost, type XGBoostOptions } from './xgboost.js';
 import { VERSION } from '../version.js';
 
 export interface ModelOptions {
@@ -52,6 +53,16 @@ export class Model {
   static async fromLinear(spec: LinearSpec, opts?: ModelOptions): Promise<Model> {
     const schema = new FeatureSchema(linearSchemaFromSpec(spec));
     return new Model(compileLinear(spec, schema), schema, opts);
+  }
+
+  /**
+   * A tree ensemble from an XGBoost model file (`save_model` output of 1.x or 2.x):
+   * JSON text or bytes, or UBJ bytes (gzip-compressed files are accepted too).
+   * Scores exactly as XGBoost does; see src/models/xgboost.ts for what is supported.
+   */
+  static async fromXGBoost(bytesOrText: string | Uint8Array | ArrayBuffer, opts?: ModelOptions & XGBoostOptions): Promise<Model> {
+    const { table, features } = importXGBoost(bytesOrText, opts);
+    return new Model(table, new FeatureSchema(features), opts);
   }
 
   /** A scorecard (base points + points per characteristic bin, optional odds scaling) from its readable spec. */

@@ -9,10 +9,12 @@ import { linearToBundle, placeLinear, validateLinear, type LinearTable } from '.
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
 import { adaptiveToBundle, placeAdaptive, validateAdaptive, type AdaptiveTable } from './adaptive.js';
+import { placeTrees, treesToBundle, validateTrees, type TreesTable } from './trees.js';
+import { referenceTreesMargins } from '../reference/trees.js';
 import { placeScorecard, scorecardToBundle, validateScorecard, type ScorecardTable } from './scorecard.js';
 import { referenceScorecardMargin } from '../reference/scorecard.js';
 
-export type ModelTable = LinearTable | ScorecardTable | AdaptiveTable;
+export type ModelTable = LinearTable | ScorecardTable | TreesTable | AdaptiveTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -39,6 +41,12 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceScorecardMargin(t, row, offset);
     },
   } satisfies KindOps<ScorecardTable>,
+  trees: {
+    toBundle: treesToBundle,
+    validate: validateTrees,
+    place: placeTrees,
+    reference: referenceTreesMargins,
+  } satisfies KindOps<TreesTable>,
   adaptive: {
     toBundle: adaptiveToBundle,
     validate: validateAdaptive,
