@@ -122,6 +122,8 @@ function incompatible(msg: string): NextbestError {
 
 export class Learning {
   readonly maxInstances: number;
+  /** @internal for InstanceGroup: the wasm instance, scratch pointers and the row encoder (made once). */
+  readonly runtime: { wasm: WasmInstance; rowPtr: number; rngPtr: number; encodeRow: (f: FeatureObject | Float32Array) => void };
   /** The decision log that record() reads. */
   readonly log: DecisionLog;
   private readonly wasm: WasmInstance;
@@ -177,6 +179,7 @@ export class Learning {
       if (s.table.instances === 'model') wasm.i32[(s.ptr + 36) >> 2] = this.instancePtr(s, '', true);
     }
     this.log = new DecisionLog(maxP, opts.log);
+    this.runtime = { wasm, rowPtr: this.rowPtr, rngPtr: this.rngPtr, encodeRow: (f) => this.encodeRow(f) };
     this.learnedResults = this.slots.map((s) => Object.freeze({ learned: true, reason: 'learned' as const, modelId: s.id }));
   }
 
@@ -273,10 +276,6 @@ export class Learning {
     return new InstanceGroup(this, s.id, s.ptr, keys, ptrs, s.layout.nPredictors);
   }
 
-  /** @internal for InstanceGroup. */
-  get runtime(): { wasm: WasmInstance; rowPtr: number; rngPtr: number; encodeRow: (f: FeatureObject | Float32Array) => void } {
-    return { wasm: this.wasm, rowPtr: this.rowPtr, rngPtr: this.rngPtr, encodeRow: (f) => this.encodeRow(f) };
-  }
 
   /** Learns one outcome of an observation (accept: positive, reject: negative). */
   learn(obs: Observation, outcome: LearningOutcome): void {
