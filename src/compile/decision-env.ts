@@ -16,6 +16,7 @@
  * Frame slots of models and journey values are given out when an expression
  * first reads them, so a decision scores only the models its bundle uses.
  */
+import { NextbestError } from '../errors.js';
 import type { ExprEnv, Binding, ExprType } from './expr/index.js';
 import { featureBindings } from './expr/index.js';
 import { formatPath } from './expr/printer.js';
@@ -155,6 +156,13 @@ export function decisionEnv(o: DecisionEnvOptions): ExprEnv {
   const scoreBinding = (path: readonly string[]): Binding | undefined => {
     const t = o.models.get(path[1]!);
     if (!t) return undefined;
+    if (t.kind === 'adaptive' && t.instances !== 'model') {
+      // Its propensity depends on the action (and channel): not one value per decision.
+      throw new NextbestError(
+        'SPEC_INVALID',
+        `score.${t.id}: adaptive model "${t.id}" learns per ${t.instances === 'action' ? 'action' : 'action and channel'}, and decisions read adaptive propensities only from models with \`instances: model\` so far`,
+      );
+    }
     let k = 0;
     if (path.length === 3) {
       if (!/^\d+$/.test(path[2]!)) return undefined;

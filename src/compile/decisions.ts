@@ -65,7 +65,13 @@ class ProgramPool {
 
 function compileNode(node: SpecNode, env: ExprEnv, expect: 'bool' | 'number'): CompiledExpr {
   if (node.isNull || !node.isScalar) throw node.error(`expected an expression (${expect === 'bool' ? 'a condition' : 'a number'})`);
-  return compileExpr(node.text(), env, { origin: node.textOrigin(), expect });
+  try {
+    return compileExpr(node.text(), env, { origin: node.textOrigin(), expect });
+  } catch (e) {
+    // a name the environment refuses (decision-env.ts) is reported at the expression
+    if (e instanceof NextbestError && e.code === 'SPEC_INVALID' && e.details?.line === undefined) throw node.error(e.message);
+    throw e;
+  }
 }
 
 /** The expression text of a node, normalized (comments and layout dropped) for combining. */

@@ -1,14 +1,18 @@
 /**
  * Plain-TypeScript twin of modelTransform (assembly/score/model.ts): margins
  * of one row -> the model's outputs, with the same f64 arithmetic and one
- * rounding to f32 per output. (The kernel's exp is AssemblyScript's libm,
+ * rounding to f32 per output; tree ensembles go to their own twin
+ * (src/reference/trees.ts). (The kernel's exp is AssemblyScript's libm,
  * which can differ from V8's in the last bit of a double; rounded to f32 the
  * outputs agree except with a probability of about 2^-29 per value.)
  */
 import type { ModelTable } from '../models/registry.js';
 import { scalingCoefficients } from '../models/scorecard.js';
+import { referenceTreesTransform } from './trees.js';
 
 export function referenceTransform(t: ModelTable, margins: Float32Array): Float32Array {
+  // Tree ensembles use XGBoost's float32 recipes (as the kernel does).
+  if (t.kind === 'trees') return referenceTreesTransform(t, margins, 1);
   const g = t.nGroups;
   switch (t.transform) {
     case 'identity':

@@ -279,6 +279,16 @@ actions:
     expect(() => compileTriggers(spec.root.get('triggers'), ['j'], [])).toThrow(/this bundle has no channels/);
   });
 
+  it('reads adaptive models with one instance per model, and refuses per-action ones at the expression', async () => {
+    const models = (instances: string) =>
+      HEAD.replace('models:\n', `models:\n  offers:\n    adaptive: { instances: ${instances}, predictors: { tenure_months: { thresholds: [6, 24] } } }\n`);
+    const ok = await Engine.load(encodeBundle(compile(`${models('model')}actions:\n  a: { kind: sale, propensity: score.offers }\n`)));
+    expect(ok.decide({ features: { tenure_months: 3 }, context: { now: 1e12, channel: 'app' } }).actions[0]!.propensity).toBe(0.5);
+    const e = errorOf(`${models('action')}actions:\n  a: { kind: sale, propensity: score.offers * 2 }\n`);
+    expect(e.code).toBe('SPEC_INVALID');
+    expect(e.message).toMatch(/^spec\.yaml:14:32: actions\.a\.propensity: score\.offers: adaptive model "offers" learns per action, and decisions read adaptive propensities only from models with `instances: model` so far/);
+  });
+
   it('limits the models decision expressions read', () => {
     const models = Array.from({ length: 65 }, (_, i) => `  m${i}:\n    linear: { weights: { tenure_months: 1 } }`).join('\n');
     const propensity = Array.from({ length: 65 }, (_, i) => `score.m${i}`).join(' + ');

@@ -9,41 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { compileSpec, Engine, SpecSource } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
 import type { Decisions } from '../../src/decide/decider.js';
-import type { CandidateRecord } from '../../src/decide/explain.js';
-import { OUTCOMES, STAGE, STAGES } from '../../src/decide/tables.js';
+import { OUTCOMES, STAGES } from '../../src/decide/tables.js';
 import { referenceDecide, referenceRecord } from '../../src/reference/decide.js';
 import type { ModelTable } from '../../src/models/registry.js';
 import { section } from '../../src/state/layout.js';
 import { mulberry32, randInt, VARIANTS } from '../helpers/random.js';
-import { DAY, randomDecisionSpec, randomFeatures, randomNow, SEGMENTS } from '../helpers/decisions.js';
+import { DAY, diffRecords, randomDecisionSpec, randomFeatures, randomNow, REACHED_RANKING, SEGMENTS } from '../helpers/decisions.js';
 
 function decisionsOf(e: Engine): Decisions {
   return (e as unknown as { decisions: Decisions }).decisions;
 }
-
-const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
-
-/** Differences between kernel and reference records (only the factors the stage computed). */
-function diffRecords(k: CandidateRecord, r: CandidateRecord): string | undefined {
-  for (const f of ['action', 'channel', 'stage', 'reason', 'reason2', 'mandatory'] as const) {
-    if (k[f] !== r[f]) return `${f}: kernel ${k[f]} (${STAGES[k.stage]}), reference ${r[f]} (${STAGES[r.stage]})`;
-  }
-  const s = k.stage;
-  const reached = (st: number) => s === STAGE.selected || s >= st;
-  const fields: [keyof CandidateRecord, number][] = [
-    ['propensity', STAGE.propensity],
-    ['value', STAGE.value],
-    ['context', STAGE.context],
-    ['lever', STAGE.priority],
-    ['priority', STAGE.priority],
-  ];
-  for (const [f, st] of fields) {
-    if (reached(st) && !same(k[f] as number, r[f] as number)) return `${f}: kernel ${k[f]}, reference ${r[f]}`;
-  }
-  return undefined;
-}
-
-const REACHED_RANKING = new Set([STAGE.selected, STAGE.suppression, STAGE.exclusion, STAGE.limit]);
 
 describe('decision kernel vs reference twin', () => {
   for (const variant of VARIANTS) {

@@ -7,6 +7,8 @@
  * JSON text (which is YAML) and compiled by the spec compiler.
  */
 import { randInt } from './random.js';
+import type { CandidateRecord } from '../../src/decide/explain.js';
+import { STAGE, STAGES } from '../../src/decide/tables.js';
 
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const chance = (rand: () => number, p: number) => rand() < p;
@@ -186,3 +188,28 @@ export const DAY = 86_400_000;
 export function randomNow(rand: () => number): number {
   return 1_700_000_000_000 + randInt(rand, 0, 400) * DAY + randInt(rand, 0, DAY - 1);
 }
+
+export const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+
+/** Differences between kernel and reference records (only the factors the stage computed). */
+export function diffRecords(k: CandidateRecord, r: CandidateRecord): string | undefined {
+  for (const f of ['action', 'channel', 'stage', 'reason', 'reason2', 'mandatory'] as const) {
+    if (k[f] !== r[f]) return `${f}: kernel ${k[f]} (${STAGES[k.stage]}), reference ${r[f]} (${STAGES[r.stage]})`;
+  }
+  const s = k.stage;
+  const reached = (st: number) => s === STAGE.selected || s >= st;
+  const fields: [keyof CandidateRecord, number][] = [
+    ['propensity', STAGE.propensity],
+    ['value', STAGE.value],
+    ['context', STAGE.context],
+    ['lever', STAGE.priority],
+    ['priority', STAGE.priority],
+  ];
+  for (const [f, st] of fields) {
+    if (reached(st) && !same(k[f] as number, r[f] as number)) return `${f}: kernel ${k[f]}, reference ${r[f]}`;
+  }
+  return undefined;
+}
+
+export const REACHED_RANKING = new Set([STAGE.selected, STAGE.suppression, STAGE.exclusion, STAGE.limit]);
+
