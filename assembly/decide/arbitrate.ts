@@ -54,7 +54,8 @@
 //   +44  suppress    usize -> u32 bitset over actions this action suppresses, or 0
 //   +48  lever       f64
 //   +56  propensity, +72 value, +88 context, +104 priority: PROG refs
-// PROG ref, 16 bytes: +0 program ptr, +4 rule index (rules only), +8 need u64 (bit per model).
+// PROG ref, 16 bytes: +0 program ptr, +4 rule index (rules) or how to get a factor (REF_*),
+//   +8 need u64 (bit per model), or the f64 value of a REF_CONSTANT factor.
 //
 // CAND record, 64 bytes (the output; src/decide/decider.ts reads it):
 //   +0 action i32, +4 channel i32 (-1: on none of the requested channels),
@@ -129,6 +130,11 @@ export const A_CONTEXT: usize = 88;
 export const A_PRIORITY: usize = 104;
 
 export const PROG_REF_SIZE: usize = 16;
+// How a factor is computed (PROG ref +4): run its program, take the constant at +8, or
+// ((propensity * context) * value) * lever natively (the default priority's program, same order).
+export const REF_PROGRAM: i32 = 0;
+export const REF_CONSTANT: i32 = 1;
+export const REF_DEFAULT_PRIORITY: i32 = 2;
 export const MODEL_REF_SIZE: usize = 16;
 
 export const CAND_SIZE: usize = 64;
@@ -200,8 +206,9 @@ function scoreModels(dt: usize, missing: u64, features: usize, frame: usize): vo
   if (missing != 0) scoreModels(dt, missing, features, frame);
 }
 
-/** Runs the program of a PROG ref, scoring the models it reads first. */
+/** A factor from its PROG ref: a constant, or its program run (scoring the models it reads first). */
 @inline function runRef(dt: usize, ref: usize, features: usize, frame: usize): f64 {
+  if (load<i32>(ref, 4) == REF_CONSTANT) return load<f64>(ref, 8);
   ensureModels(dt, load<u64>(ref, 8), features, frame);
   return evalProgram(load<usize>(ref), frame, features);
 }
@@ -272,11 +279,19 @@ function evalCandidate(
   if (bad >= 0) return drop(rec, STAGE_CONTEXT, bad);
   const lever = load<f64>(act, A_LEVER);
   store<f64>(rec, lever, C_L);
-  store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_P), pr);
-  store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_V), v);
-  store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_C), cw);
-  store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_L), lever);
-  const priority = runRef(dt, act + A_PRIORITY, features, frame);
+  let priority: f64;
+  const how = load<i32>(act + A_PRIORITY, 4);
+  if (how == REF_DEFAULT_PRIORITY) {
+    priority = pr * cw * v * lever;
+  } else if (how == REF_CONSTANT) {
+    priority = load<f64>(act + A_PRIORITY, 8);
+  } else {
+    store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_P), pr);
+    store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_V), v);
+    store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_C), cw);
+    store<f64>(frame + <usize>load<i32>(dt, DT_SLOT_L), lever);
+    priority = runRef(dt, act + A_PRIORITY, features, frame);
+  }
   store<f64>(rec, priority, C_PRIORITY);
   bad = badNumber(priority);
   if (bad >= 0) return drop(rec, STAGE_PRIORITY, bad);

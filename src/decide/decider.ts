@@ -58,6 +58,8 @@ export class Decisions {
   private limitArg = 0;
   private explainArg = false;
   private readonly mask: ChannelMask = { lo: 0, hi: 0 };
+  /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
+  private readonly header: Uint8Array;
 
   constructor(
     wasm: WasmInstance,
@@ -89,6 +91,7 @@ export class Decisions {
     this.contextKinds = Uint8Array.from(context.defs, (d) => (d.type === 'numeric' ? 0 : d.categories ? 1 : 2));
     this.contextDicts = context.defs.map((d) => (d.categories ? new Map(d.categories.map((c, i) => [c, i])) : undefined));
     this.modelOutputs = tables.frame.models.map((m) => models.get(m.id)!.table.nOutputs);
+    this.header = freshState(layout).slice(0, 8);
   }
 
   /** Fresh state for a customer without history. */
@@ -108,7 +111,7 @@ export class Decisions {
     if (state === undefined) {
       wasm.u8.fill(0, this.statePtr, this.statePtr + this.layout.size);
     } else {
-      checkState(this.layout, state);
+      this.checkState(state);
       wasm.u8.set(state, this.statePtr);
     }
     let nOut: number;
@@ -124,7 +127,7 @@ export class Decisions {
   /** Adds one contact outcome to state bytes in place. */
   record(state: Uint8Array, rec: Omit<ContactRecord, 'customerId'>): void {
     if (rec === null || typeof rec !== 'object') throw new NextbestError('ARGUMENT_INVALID', `a contact record is an object { customerId, actionId, channel, outcome, at }, got ${describe(rec)}`);
-    checkState(this.layout, state);
+    this.checkState(state);
     const a = this.actionOf(rec.actionId);
     const c = this.recordChannel(a, rec.channel);
     const o = OUTCOMES.indexOf(rec.outcome as Outcome);
@@ -146,6 +149,21 @@ export class Decisions {
   }
 
   /** Checks the options and sets limitArg and explainArg. */
+  /** STATE_INVALID unless the bytes are state of this layout (fast path: length and header compared in place). */
+  private checkState(state: Uint8Array): void {
+    const h = this.header;
+    if (
+      state instanceof Uint8Array &&
+      state.length === this.layout.size &&
+      state[0] === h[0] && state[1] === h[1] && state[2] === h[2] && state[3] === h[3] &&
+      state[4] === h[4] && state[5] === h[5] && state[6] === h[6] && state[7] === h[7]
+    ) {
+      return;
+    }
+    checkState(this.layout, state); // throws with the reason
+    throw new NextbestError('STATE_INVALID', 'customer state does not match this bundle');
+  }
+
   private options(opts: DecideOptions | undefined): void {
     this.limitArg = this.tables.arbitration.limit;
     this.explainArg = false;

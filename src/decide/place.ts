@@ -5,7 +5,8 @@
  * pointers from the engine's model hosts.
  */
 import type { WasmInstance } from '../runtime/wasm.js';
-import { placePrograms } from '../compile/expr/bytecode.js';
+import { placePrograms, type ProgramCode } from '../compile/expr/bytecode.js';
+import { OP } from '../compile/expr/opcodes.js';
 import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
@@ -16,6 +17,31 @@ const CHECK_SIZE = 16;
 const POLICY_SIZE = 32;
 const MODEL_REF_SIZE = 16;
 export const CAND_SIZE = 64;
+/** How the kernel gets a factor (PROG ref +4): run the program, a constant (f64 at +8), or the default product. */
+const REF_PROGRAM = 0;
+const REF_CONSTANT = 1;
+const REF_DEFAULT_PRIORITY = 2;
+
+/** The value of a program that reads nothing and returns a constant, or undefined. */
+export function constantOf(p: ProgramCode): number | undefined {
+  const c = p.code;
+  if (c.length === 1 && c[0] === OP.RET_0) return 0;
+  if (c.length === 1 && c[0] === OP.RET_1) return 1;
+  if (c.length === 3 && c[0] === OP.PUSH_K && c[2] === OP.RET) return p.consts[c[1]!];
+  return undefined;
+}
+
+/**
+ * True when a program is the default priority, ((propensity * context) *
+ * value) * lever over the factor slots, which the kernel then multiplies
+ * itself, in the same order (so the result is bitwise the program's).
+ */
+export function isDefaultPriority(p: ProgramCode): boolean {
+  const { LOAD_S, MUL, RET } = OP as Record<string, number>;
+  const f = FACTOR_SLOTS;
+  const want = [LOAD_S, f.propensity, LOAD_S, f.context, MUL, LOAD_S, f.value, MUL, LOAD_S, f.lever, MUL, RET];
+  return p.code.length === want.length && want.every((w, i) => p.code[i] === w);
+}
 
 export interface PlacedDecisions {
   /** The decision table. */
@@ -25,6 +51,8 @@ export interface PlacedDecisions {
   maxCandidates: number;
   /** Bit per model of tables.frame.models, per program: the models a program reads. */
   programNeeds: bigint[];
+  /** Pointer of each placed program (tables.programs order). */
+  programPtrs: Int32Array;
 }
 
 /** Models each program reads (bit i = tables.frame.models[i]). */
@@ -68,6 +96,18 @@ export function placeDecisions(
     setI32(ptr, progPtrs[program]!);
     setI32(ptr + 4, rule);
     setU64(ptr + 8, needs[program]!);
+  };
+  /** A factor: a constant or the default priority need no program run. */
+  const factorRef = (ptr: number, program: number) => {
+    const p = tables.programs.programs[program]!;
+    const k = constantOf(p);
+    if (k !== undefined) {
+      setI32(ptr, 0);
+      setI32(ptr + 4, REF_CONSTANT);
+      setF64(ptr + 8, k);
+    } else {
+      progRef(ptr, program, isDefaultPriority(p) ? REF_DEFAULT_PRIORITY : REF_PROGRAM);
+    }
   };
 
   // Policies and model refs.
@@ -128,10 +168,10 @@ export function placeDecisions(
     setI32(at + 40, sets);
     setI32(at + 44, suppress);
     setF64(at + 48, a.lever);
-    progRef(at + 56, a.propensity, -1);
-    progRef(at + 72, a.value, -1);
-    progRef(at + 88, a.context, -1);
-    progRef(at + 104, a.priority, -1);
+    factorRef(at + 56, a.propensity);
+    factorRef(at + 72, a.value);
+    factorRef(at + 88, a.context);
+    factorRef(at + 104, a.priority);
   });
 
   // Scratch.
@@ -174,7 +214,7 @@ export function placeDecisions(
   setI32(dt + 100, FACTOR_SLOTS.lever * 8);
   setI32(dt + 104, tables.arbitration.minPriority === undefined ? 0 : 1);
   setF64(dt + 112, tables.arbitration.minPriority ?? 0);
-  return { dt, candidates, maxCandidates, programNeeds: needs };
+  return { dt, candidates, maxCandidates, programNeeds: needs, programPtrs: progPtrs };
 }
 
 /** Outputs of the decision table header: candidate records written, and the models scored (u64). */
