@@ -22,7 +22,7 @@ import type { StateStore } from './state/store.js';
 import { freshState, validateLayout, type StateLayout } from './state/layout.js';
 import { validateDecisions, type TriggerTable } from './decide/tables.js';
 import { Decisions } from './decide/decider.js';
-import type { ContactRecord, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import type { ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
 import type { AdaptiveTable } from './models/adaptive.js';
 
@@ -109,10 +109,6 @@ export class Engine {
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
-    // decisions: placed in the same instance, reading the placed models
-    this.decisions =
-      decisionTables &&
-      new Decisions(this.wasm, decisionTables, new Map([...this.models].map(([id, h]) => [id, { table: h.table, ptr: h.ptr }])), this.schema, this.context, this.stateLayout!, opts.encode);
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
     const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
@@ -121,6 +117,19 @@ export class Engine {
       encode: opts.encode,
     });
     if (payload.learning !== undefined) this.learning.loadBundleSection(payload.learning);
+    // decisions: placed in the same instance, reading the placed models and the learning instances
+    this.decisions =
+      decisionTables &&
+      new Decisions(
+        this.wasm,
+        decisionTables,
+        new Map([...this.models].map(([id, h]) => [id, { table: h.table, ptr: h.ptr }])),
+        this.schema,
+        this.context,
+        this.stateLayout!,
+        this.learning,
+        opts.encode,
+      );
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -197,8 +206,13 @@ export class Engine {
     return { decision, state: state ?? d.freshState() };
   }
 
-  /** Remembers a contact outcome (impression, accept, reject) in the customer's contact history in the store. */
-  record(rec: ContactRecord): void {
+  /**
+   * Remembers a contact outcome (impression, accept, reject): in the
+   * customer's contact history in the store, and, when the bundle has
+   * adaptive models, in their learning (an accept or reject of an action the
+   * customer's latest decision offered with an adaptive propensity).
+   */
+  record(rec: ContactRecord): ContactRecordResult {
     const d = this.requireDecisions();
     const id = rec?.customerId;
     if (typeof id !== 'string' || id.length === 0) {
@@ -207,6 +221,9 @@ export class Engine {
     const state = this.store.get(id) ?? freshState(d.layout);
     d.record(state, rec);
     this.store.set(id, state);
+    // adaptive models learn from the decision log (src/adaptive/outcomes.ts)
+    if (this.learning.modelIds.length === 0) return {};
+    return { learning: this.learning.record(rec) };
   }
 
   /** The pure form of record: new state bytes with the contact added (the input is not changed). */

@@ -47,6 +47,7 @@ export type {
   PolicyExplanation,
   Factors,
   ContactRecord,
+  ContactRecordResult,
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';

@@ -41,6 +41,13 @@
 //   +108 nCandidates    i32    out: candidate records written by the last call
 //   +112 minPriority    f64
 //   +120 scored         u64    out: bit per model scored by the last call
+//   +128 nAdaptive      i32    adaptive models (per action) that propensities read (<= 64)
+//   +132 adaptive       usize -> ADAPTIVE refs
+//   +136 rng            usize  the exploration stream of this call (32-byte xoshiro128** state)
+//
+// ADAPTIVE ref, 32 bytes: +0 model ptr, +4 frame byte of its slot, +8 bins scratch (u16 per
+//   predictor), +12 state i32 (scratch: bit 0 the row is binned, bit 1 the coin is drawn),
+//   +16 coin f64 (scratch: the decision's epsilon coin), +24 nPredictors i32.
 //
 // ACTION record, 128 bytes:
 //   +0   channelMask u64   bit c: offered on channel c
@@ -54,17 +61,23 @@
 //   +44  suppress    usize -> u32 bitset over actions this action suppresses, or 0
 //   +48  lever       f64
 //   +56  propensity, +72 value, +88 context, +104 priority: PROG refs
+//   +120 adaptive    i32   the ADAPTIVE ref its propensity reads, or -1
+//   +124 instances   usize -> usize per channel: the action's learning instance on that channel
 // PROG ref, 16 bytes: +0 program ptr, +4 rule index (rules) or how to get a factor (REF_*),
 //   +8 need u64 (bit per model), or the f64 value of a REF_CONSTANT factor.
 //
 // CAND record, 64 bytes (the output; src/decide/decider.ts reads it):
 //   +0 action i32, +4 channel i32 (-1: on none of the requested channels),
 //   +8 stage i32, +12 reason i32, +16 reason2 i32, +20 flags i32 (bit 0 mandatory),
-//   +24 propensity f64, +32 value f64, +40 context f64, +48 lever f64, +56 priority f64
+//   +24 propensity f64, +32 value f64, +40 context f64, +48 lever f64, +56 priority f64,
+//   +64 model propensity f64 (adaptive: before exploration), +72 score bin i32 (adaptive)
 //
 // Inputs are not trusted: features, frame and state may hold any bits.
 import { evalProgram, evalProgramInline } from "./rules";
 import { modelMargins, modelTransform } from "../score/model";
+import { adaptiveBinRow, adaptiveScore, adaptiveScoreBin, AD_EXPLORE, AD_OFF_CLASSIFIER, INST_NACTIVE } from "../score/adaptive";
+import { adaptiveAdmit, adaptiveExplore, EXPLORE_EPSILON } from "../score/explore";
+import { prngUniform } from "../shared/prng";
 import {
   CHECK_CHANNEL,
   CHECK_POLICY,
@@ -109,7 +122,17 @@ export const DT_FLAGS: usize = 104;
 export const DT_N_CANDIDATES: usize = 108;
 export const DT_MIN_PRIORITY: usize = 112;
 export const DT_SCORED: usize = 120;
-export const DT_SIZE: usize = 128;
+export const DT_N_ADAPTIVE: usize = 128;
+export const DT_ADAPTIVE: usize = 132;
+export const DT_RNG: usize = 136;
+export const DT_SIZE: usize = 144;
+
+export const ADAPTIVE_REF_SIZE: usize = 32;
+const AR_MODEL: usize = 0;
+const AR_SLOT: usize = 4;
+const AR_BINS: usize = 8;
+const AR_STATE: usize = 12;
+const AR_COIN: usize = 16;
 
 export const ACTION_SIZE: usize = 128;
 export const A_CHANNELS: usize = 0;
@@ -128,6 +151,8 @@ export const A_PROPENSITY: usize = 56;
 export const A_VALUE: usize = 72;
 export const A_CONTEXT: usize = 88;
 export const A_PRIORITY: usize = 104;
+export const A_ADAPTIVE: usize = 120;
+export const A_INSTANCES: usize = 124;
 
 export const PROG_REF_SIZE: usize = 16;
 // How a factor is computed (PROG ref +4): run its program, take the constant at +8, or
@@ -137,7 +162,7 @@ export const REF_CONSTANT: i32 = 1;
 export const REF_DEFAULT_PRIORITY: i32 = 2;
 export const MODEL_REF_SIZE: usize = 16;
 
-export const CAND_SIZE: usize = 64;
+export const CAND_SIZE: usize = 80;
 export const C_ACTION: usize = 0;
 export const C_CHANNEL: usize = 4;
 export const C_STAGE: usize = 8;
@@ -149,6 +174,8 @@ export const C_V: usize = 32;
 export const C_C: usize = 40;
 export const C_L: usize = 48;
 export const C_PRIORITY: usize = 56;
+export const C_MODEL_P: usize = 64;
+export const C_SCORE_BIN: usize = 72;
 
 // Stages (src/decide/tables.ts STAGES keeps the names in this order).
 export const STAGE_SELECTED: i32 = 0;
@@ -171,6 +198,8 @@ const STAGE_RANKING: i32 = 13;
 export const REASON_MISSING: i32 = 0;
 export const REASON_INFINITE: i32 = 1;
 export const REASON_BELOW_MIN: i32 = 2;
+/** Propensity stage: the adaptive model's exposure ramp did not admit the action to this decision. */
+export const REASON_NOT_ADMITTED: i32 = 3;
 // Reasons of STAGE_LIMIT.
 export const LIMIT_CHANNEL_FULL: i32 = 0;
 export const LIMIT_ACTION_PLACED: i32 = 1;
@@ -264,7 +293,9 @@ function evalCandidate(
       return drop(rec, STAGE_POLICY, p);
     }
   }
-  // Factors.
+  // Factors. An adaptive propensity first: the candidate's own instance, admitted and explored.
+  const am = load<i32>(act, A_ADAPTIVE);
+  if (am >= 0 && !adaptivePropensity(dt, act, am, c, rec, features, frame)) return drop(rec, STAGE_PROPENSITY, REASON_NOT_ADMITTED);
   const pr = runRef(dt, act + A_PROPENSITY, features, frame);
   store<f64>(rec, pr, C_P);
   let bad = badNumber(pr);
@@ -299,6 +330,44 @@ function evalCandidate(
     return drop(rec, STAGE_PRIORITY, REASON_BELOW_MIN);
   }
   store<i32>(rec, STAGE_RANKING, C_STAGE);
+  return true;
+}
+
+/**
+ * The adaptive propensity of action act on channel c (its learning instance
+ * of ADAPTIVE ref am): bins the row once per model and decision, scores the
+ * instance and maps the score to the model propensity as adaptiveObserve
+ * does (score bin -1 and classifier bin 0 without an active predictor),
+ * records both, then applies the exposure ramp and the exploration with the
+ * call's stream (one epsilon coin per model and decision, drawn at its first
+ * use). Writes the explored propensity to the model's frame slot; returns
+ * false when the ramp does not admit the action.
+ */
+function adaptivePropensity(dt: usize, act: usize, am: i32, c: i32, rec: usize, features: usize, frame: usize): bool {
+  assert(am < load<i32>(dt, DT_N_ADAPTIVE), "decide: adaptive ref out of range");
+  const aref = load<usize>(dt, DT_ADAPTIVE) + (<usize>am) * ADAPTIVE_REF_SIZE;
+  const model = load<usize>(aref, AR_MODEL);
+  const bins = load<usize>(aref, AR_BINS);
+  let st = load<i32>(aref, AR_STATE);
+  if ((st & 1) == 0) {
+    adaptiveBinRow(model, features, bins);
+    st |= 1;
+    store<i32>(aref, st, AR_STATE);
+  }
+  const inst = load<usize>(load<usize>(act, A_INSTANCES) + (<usize>c << 2));
+  const score = adaptiveScore(model, inst, bins);
+  const sb = load<i32>(inst, INST_NACTIVE) == 0 ? -1 : adaptiveScoreBin(model, score);
+  const p = load<f64>(inst + <usize>load<i32>(model + AD_OFF_CLASSIFIER) + (<usize>(sb < 0 ? 0 : sb) << 3));
+  store<f64>(rec, p, C_MODEL_P);
+  store<i32>(rec, sb, C_SCORE_BIN);
+  store<f64>(rec, p, C_P);
+  const rng = load<usize>(dt, DT_RNG);
+  if (adaptiveAdmit(model, inst, rng) == 0) return false;
+  if ((st & 2) == 0) {
+    store<f64>(aref, load<i32>(model, AD_EXPLORE) == EXPLORE_EPSILON ? prngUniform(rng) : 1.0, AR_COIN);
+    store<i32>(aref, st | 2, AR_STATE);
+  }
+  store<f64>(frame + <usize>load<i32>(aref, AR_SLOT), adaptiveExplore(model, inst, rng, p, load<f64>(aref, AR_COIN)));
   return true;
 }
 
@@ -382,6 +451,9 @@ export function decide(
   out: usize,
 ): i32 {
   scored = 0;
+  const nAdaptive = load<i32>(dt, DT_N_ADAPTIVE);
+  const adaptiveRefs = load<usize>(dt, DT_ADAPTIVE);
+  for (let m = 0; m < nAdaptive; m++) store<i32>(adaptiveRefs + (<usize>m) * ADAPTIVE_REF_SIZE, 0, AR_STATE);
   store<f64>(frame, now);
   const nowS = Math.floor(now / 1000.0);
   const requested = (<u64>chanHi << 32) | <u64>chanLo;

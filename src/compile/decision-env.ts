@@ -44,6 +44,8 @@ export class DecisionFrame {
   readonly channelSlot: number;
   private readonly models: { id: string; slot: number }[] = [];
   private readonly modelSlots = new Map<string, number>();
+  private readonly adaptive: { id: string; slot: number }[] = [];
+  private readonly adaptiveSlots = new Map<string, number>();
   private readonly journeys: { valueId: number; slot: number }[] = [];
   private readonly journeySlots = new Map<number, number>();
 
@@ -65,6 +67,22 @@ export class DecisionFrame {
     return s;
   }
 
+  /** Slot of an adaptive model that learns per action: each candidate's own propensity, filled by the kernel. */
+  adaptiveSlot(id: string): number {
+    let s = this.adaptiveSlots.get(id);
+    if (s === undefined) {
+      s = this.next++;
+      this.adaptiveSlots.set(id, s);
+      this.adaptive.push({ id, slot: s });
+    }
+    return s;
+  }
+
+  /** True when the slot is an adaptive model's. */
+  isAdaptiveSlot(slot: number): boolean {
+    return this.adaptive.some((a) => a.slot === slot);
+  }
+
   journeySlot(valueId: number): number {
     let s = this.journeySlots.get(valueId);
     if (s === undefined) {
@@ -81,6 +99,7 @@ export class DecisionFrame {
       contextSlots: [...this.contextSlots],
       channelSlot: this.channelSlot,
       models: this.models.map((m) => ({ ...m })),
+      adaptive: this.adaptive.map((a) => ({ ...a })),
       journeys: this.journeys.map((j) => ({ ...j })),
     };
   }
@@ -116,6 +135,12 @@ export interface DecisionEnvOptions {
   action?: { constants: ActionConstants; dictionaries: ActionDictionaries };
   /** Bind propensity, value, context and lever (the arbitration priority). */
   factors?: boolean;
+  /**
+   * An action's propensity: `score.<m>` of an adaptive model that learns per
+   * action is the action's own (explored) propensity. Elsewhere such a name
+   * is refused.
+   */
+  propensity?: boolean;
 }
 
 export function decisionEnv(o: DecisionEnvOptions): ExprEnv {
@@ -157,11 +182,14 @@ export function decisionEnv(o: DecisionEnvOptions): ExprEnv {
     const t = o.models.get(path[1]!);
     if (!t) return undefined;
     if (t.kind === 'adaptive' && t.instances !== 'model') {
-      // Its propensity depends on the action (and channel): not one value per decision.
-      throw new NextbestError(
-        'SPEC_INVALID',
-        `score.${t.id}: adaptive model "${t.id}" learns per ${t.instances === 'action' ? 'action' : 'action and channel'}, and decisions read adaptive propensities only from models with \`instances: model\` so far`,
-      );
+      // Its propensity depends on the action (and channel): the kernel fills it per candidate, before the propensity.
+      if (!o.propensity || path.length !== 2) {
+        throw new NextbestError(
+          'SPEC_INVALID',
+          `score.${t.id}: adaptive model "${t.id}" learns per ${t.instances === 'action' ? 'action' : 'action and channel'}: read it in an action's propensity, where score.${t.id} is that action's own propensity`,
+        );
+      }
+      return { type: NUMBER, source: 'frame', slot: o.frame.adaptiveSlot(t.id) };
     }
     let k = 0;
     if (path.length === 3) {

@@ -152,13 +152,14 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
     attributes: new Set(actions.flatMap((a) => [...a.attributes.keys()])),
   };
   const frame = new DecisionFrame(ctx.context);
-  const envFor = (a: ActionSpec, factors = false) =>
+  const envFor = (a: ActionSpec, factors = false, propensity = false) =>
     decisionEnv({
       schema: ctx.schema,
       frame,
       models: ctx.models,
       ...(journeys.resolver ? { journeys: journeys.resolver } : {}),
       factors,
+      propensity,
       action: {
         constants: {
           id: dictionaries.ids.indexOf(a.id),
@@ -205,7 +206,10 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
       for (const [r, ri] of tierRules) refs.push([ri, pool.add(compileNode(r.node, env, 'bool'))]);
       tiers[t] = tierRules.length;
     });
-    const propensity = pool.add(compileNode(a.propensity, env, 'number'));
+    const propensityProgram = compileNode(a.propensity, envFor(a, false, true), 'number');
+    const adaptiveRead = propensityProgram.slotsRead.filter((s) => frame.isAdaptiveSlot(s));
+    if (adaptiveRead.length > 1) throw a.propensity.error('a propensity reads at most one adaptive model that learns per action');
+    const propensity = pool.add(propensityProgram);
     const value = a.value ? pool.add(compileNode(a.value, env, 'number')) : pool.add(compileExpr('1', env, { expect: 'number' }));
     const context = pool.add(contextProgram(arbitration, i, env));
     const priority = pool.add(compileExpr(prioritySource, envFor(a, true), { expect: 'number' }));
@@ -228,10 +232,16 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
       suppresses: suppresses[i]!,
       sets: actionSets[i]!,
       checks: policies.checks[i]!,
+      adaptive: -1, // derived at load
     };
   });
 
   const layout = frame.layout();
+  for (const m of layout.adaptive) {
+    if (channels.length === 0 && (ctx.models.get(m.id) as { instances?: string }).instances === 'action_channel') {
+      throw actionsNode.error(`adaptive model "${m.id}" learns per action and channel, and this bundle has no channels: declare \`channel\` in the context section, or use instances: action`);
+    }
+  }
   if (layout.models.length > MAX_DECISION_MODELS) {
     throw actionsNode.error(`decision expressions read ${layout.models.length} models; at most ${MAX_DECISION_MODELS} per bundle`);
   }

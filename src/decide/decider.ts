@@ -13,7 +13,9 @@ import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import type { ModelTable } from '../models/registry.js';
 import { checkState, freshState, section, type StateLayout } from '../state/layout.js';
 import { editDistance } from '../compile/source.js';
-import { CAND_SIZE, DT_N_CANDIDATES, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
+import { adaptiveBinned, CAND_SIZE, DT_N_CANDIDATES, DT_RNG, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
+import type { Learning } from '../adaptive/learning.js';
+import { PRNG_STATE_BYTES, seedWords } from '../adaptive/explore.js';
 import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
 import { explainCandidate, type CandidateRecord } from './explain.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest } from './types.js';
@@ -57,6 +59,12 @@ export class Decisions {
   // The arguments of the current call, kept in fields so the hot path allocates no small objects.
   private limitArg = 0;
   private explainArg = false;
+  private seedArg: number | undefined = undefined;
+  private readonly learning: Learning;
+  /** A stream seeded per call when a decision passes its own seed. */
+  private readonly callRng: number;
+  /** Handle (index) of each frame.adaptive model in the learning state. */
+  private readonly adaptiveIndex: number[];
   private readonly mask: ChannelMask = { lo: 0, hi: 0 };
   /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
   private readonly header: Uint8Array;
@@ -68,6 +76,7 @@ export class Decisions {
     schema: FeatureSchema,
     context: FeatureSchema,
     layout: StateLayout,
+    learning: Learning,
     encode?: EncodeOptions,
   ) {
     const contacts = section(layout, CONTACTS_SECTION)!; // validateDecisions checked it
@@ -78,7 +87,12 @@ export class Decisions {
     this.context = context;
     this.encode = encode;
     this.contactsOffset = contacts.offset;
-    this.placed = placeDecisions(wasm, tables, models, schema.size, contacts.offset);
+    this.learning = learning;
+    this.placed = placeDecisions(wasm, tables, models, schema.size, contacts.offset, (id, action, channel) =>
+      learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
+    );
+    this.adaptiveIndex = tables.frame.adaptive.map((m) => learning.modelHandle(m.id).index);
+    this.callRng = wasm.alloc(PRNG_STATE_BYTES, 16);
     this.featuresPtr = wasm.alloc(Math.max(1, schema.size) * 4, 16);
     this.framePtr = wasm.alloc(tables.frame.slots * 8, 16);
     this.statePtr = wasm.alloc(layout.size, 16);
@@ -114,6 +128,14 @@ export class Decisions {
       this.checkState(state);
       wasm.u8.set(state, this.statePtr);
     }
+    // the exploration stream: the engine's (learning.seed), or one seeded from this call's seed
+    let rng = this.learning.runtime.rngPtr;
+    if (this.seedArg !== undefined) {
+      const [lo, hi] = seedWords(this.seedArg);
+      wasm.exports.prngSeed(this.callRng, lo, hi);
+      rng = this.callRng;
+    }
+    wasm.i32[(this.placed.dt + DT_RNG) >> 2] = rng;
     let nOut: number;
     try {
       nOut = wasm.exports.decide(this.placed.dt, this.featuresPtr, this.framePtr, this.statePtr, now, mask.lo, mask.hi, limit, explain ? 1 : 0, this.outPtr);
@@ -121,7 +143,10 @@ export class Decisions {
       throw wasmError(e);
     }
     const actions = this.readSelected(nOut);
-    return explain ? { actions, explanation: this.explanation(now, nOut) } : { actions };
+    const token = this.logOffers(req.customerId, now, nOut);
+    const decision: Decision = explain ? { actions, explanation: this.explanation(now, nOut) } : { actions };
+    if (token !== undefined) decision.token = token;
+    return decision;
   }
 
   /** Adds one contact outcome to state bytes in place. */
@@ -167,6 +192,7 @@ export class Decisions {
   private options(opts: DecideOptions | undefined): void {
     this.limitArg = this.tables.arbitration.limit;
     this.explainArg = false;
+    this.seedArg = undefined;
     if (opts === undefined) return;
     if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', `decide options must be an object { limit?, explain? }, got ${describe(opts)}`);
     if (opts.limit !== undefined) {
@@ -178,8 +204,14 @@ export class Decisions {
     if (opts.explain !== undefined && typeof opts.explain !== 'boolean') {
       throw new NextbestError('OPTION_INVALID', `explain must be true or false, got ${describe(opts.explain)}`);
     }
+    if (opts.seed !== undefined) {
+      if (typeof opts.seed !== 'number' || !Number.isSafeInteger(opts.seed) || opts.seed < 0) {
+        throw new NextbestError('OPTION_INVALID', `seed must be a non-negative safe integer, got ${describe(opts.seed)}`);
+      }
+      this.seedArg = opts.seed;
+    }
     for (const k in opts) {
-      if (k !== 'limit' && k !== 'explain') throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain`);
+      if (k !== 'limit' && k !== 'explain' && k !== 'seed') throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed`);
     }
     this.explainArg = opts.explain === true;
   }
@@ -335,6 +367,7 @@ export class Decisions {
         context: f64[d + 5]!,
         lever: f64[d + 6]!,
       };
+      if (a.adaptive >= 0) entry.modelPropensity = f64[d + 8]!;
       if (a.group >= 0) entry.group = t.groups[a.group]!.id;
       if (a.issue !== undefined) entry.issue = a.issue;
       if (t.channels.length > 0) entry.channel = t.channels[c]!;
@@ -364,9 +397,47 @@ export class Decisions {
         context: f64[d + 5]!,
         lever: f64[d + 6]!,
         priority: f64[d + 7]!,
+        modelPropensity: f64[d + 8]!,
+        scoreBin: i32[r + 18]!,
       });
     }
     return out;
+  }
+
+  /**
+   * Logs the selected actions whose propensity is adaptive, with the
+   * observation each was decided on (instance, score bin, the customer's
+   * bins), so that record() can learn from their outcomes; returns the
+   * decision's token, or undefined when nothing was logged (no adaptive
+   * action selected, or no customerId).
+   */
+  private logOffers(customerId: string | undefined, now: number, nOut: number): number | undefined {
+    if (customerId === undefined || this.tables.frame.adaptive.length === 0) return undefined;
+    const i32 = this.wasm.i32;
+    const t = this.tables;
+    let token: number | undefined;
+    for (let k = 0; k < nOut; k++) {
+      const rec = this.placed.candidates + i32[(this.outPtr >> 2) + k]! * CAND_SIZE;
+      const ai = i32[rec >> 2]!;
+      const a = t.actions[ai]!;
+      if (a.adaptive < 0) continue;
+      const c = i32[(rec >> 2) + 1]!;
+      const log = this.learning.log;
+      if (token === undefined) token = log.begin(customerId, now, undefined);
+      const bins = this.placed.adaptiveBins[a.adaptive]!;
+      if (!adaptiveBinned(this.wasm, this.placed, a.adaptive)) continue; // cannot happen: a selected adaptive action was binned
+      log.add(
+        customerId,
+        token,
+        a.id,
+        t.channels.length ? t.channels[c] : undefined,
+        this.adaptiveIndex[a.adaptive]!,
+        this.placed.instances[ai]![c]!,
+        i32[(rec >> 2) + 18]!,
+        new Uint16Array(this.wasm.memory.buffer, bins.ptr, bins.n),
+      );
+    }
+    return token;
   }
 
   /** Candidate indices of the last call's selection, in rank order. */

@@ -28,6 +28,9 @@ export interface CandidateRecord {
   context: number;
   lever: number;
   priority: number;
+  /** Adaptive propensities: the model's propensity before exploration, and its score bin. */
+  modelPropensity: number;
+  scoreBin: number;
 }
 
 const UNITS: [string, number][] = [
@@ -92,8 +95,10 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
   const out: CandidateExplanation = { action: a.id, stage, reason: '' };
   if (channelName !== undefined) out.channel = channelName;
   const reached = r.stage === STAGE.selected ? STAGE.limit : r.stage;
+  const notAdmitted = r.stage === STAGE.propensity && NUMBER_REASONS[r.reason] === 'notAdmitted';
   if (reached >= STAGE.propensity) {
-    const factors: Factors = { propensity: r.propensity };
+    const factors: Factors = a.adaptive >= 0 ? { modelPropensity: r.modelPropensity } : {};
+    if (!notAdmitted) factors.propensity = r.propensity;
     if (reached >= STAGE.value) factors.value = r.value;
     if (reached >= STAGE.context) factors.context = r.context;
     if (reached >= STAGE.priority) {
@@ -106,7 +111,9 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
   switch (stage) {
     case 'selected':
       out.rank = rank!;
-      out.reason = `selected${where}, rank ${rank}${a.mandatory ? ' (mandatory)' : ''}: priority ${fmt(r.priority)} (propensity ${fmt(r.propensity)}, context ${fmt(r.context)}, value ${fmt(r.value)}, lever ${fmt(r.lever)})`;
+      out.reason = `selected${where}, rank ${rank}${a.mandatory ? ' (mandatory)' : ''}: priority ${fmt(r.priority)} (propensity ${fmt(r.propensity)}${
+        a.adaptive >= 0 ? ` from adaptive model ${t.frame.adaptive[a.adaptive]!.id} at ${fmt(r.modelPropensity)} before exploration` : ''
+      }, context ${fmt(r.context)}, value ${fmt(r.value)}, lever ${fmt(r.lever)})`;
       break;
     case 'channel':
       out.reason =
@@ -131,7 +138,9 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
       const why = NUMBER_REASONS[r.reason];
       const x = stage === 'propensity' ? r.propensity : stage === 'value' ? r.value : stage === 'context' ? r.context : r.priority;
       out.reason =
-        why === 'belowMinimum'
+        why === 'notAdmitted'
+          ? `not admitted to this decision by the exposure ramp of adaptive model ${t.frame.adaptive[a.adaptive]!.id} (model propensity ${fmt(r.modelPropensity)})`
+          : why === 'belowMinimum'
           ? `priority ${fmt(x)} is below the minimum ${fmt(t.arbitration.minPriority!)}`
           : `${stage === 'context' ? 'context weight' : stage} is ${why === 'missing' ? 'missing (NaN)' : fmt(x)}: dropped, a priority must be a finite number`;
       break;

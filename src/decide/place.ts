@@ -10,13 +10,14 @@ import { OP } from '../compile/expr/opcodes.js';
 import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
-const DT_SIZE = 128;
+const DT_SIZE = 144;
+const ADAPTIVE_REF_SIZE = 32;
 const ACTION_SIZE = 128;
 const PROG_REF_SIZE = 16;
 const CHECK_SIZE = 16;
 const POLICY_SIZE = 32;
 const MODEL_REF_SIZE = 16;
-export const CAND_SIZE = 64;
+export const CAND_SIZE = 80;
 /** How the kernel gets a factor (PROG ref +4): run the program, a constant (f64 at +8), or the default product. */
 const REF_PROGRAM = 0;
 const REF_CONSTANT = 1;
@@ -43,9 +44,16 @@ export function isDefaultPriority(p: ProgramCode): boolean {
   return p.code.length === want.length && want.every((w, i) => p.code[i] === w);
 }
 
+/** The learning instance of an adaptive model for an action on a channel (channel undefined without channels). */
+export type InstanceOf = (modelId: string, actionId: string, channel: string | undefined) => number;
+
 export interface PlacedDecisions {
   /** The decision table. */
   dt: number;
+  /** Per frame.adaptive model: its bins scratch (u16 per predictor) and predictor count, for the decision log. */
+  adaptiveBins: { ptr: number; n: number }[];
+  /** Per action: its learning instance per channel index (0 where not offered), when its propensity is adaptive. */
+  instances: (Int32Array | undefined)[];
   /** Candidate records (CAND_SIZE bytes each). */
   candidates: number;
   maxCandidates: number;
@@ -75,6 +83,7 @@ export function placeDecisions(
   models: ReadonlyMap<string, { table: ModelTable; ptr: number }>,
   numFeatures: number,
   contactsOffset: number,
+  instanceOf: InstanceOf,
 ): PlacedDecisions {
   const progPtrs = placePrograms(wasm, tables.programs);
   const needs = programNeeds(tables, new Map([...models].map(([k, v]) => [k, v.table])));
@@ -132,6 +141,27 @@ export function placeDecisions(
     maxGroups = Math.max(maxGroups, host.table.nGroups, host.table.nOutputs);
   });
 
+  // Adaptive models (per action) read by propensities, with their bins scratch.
+  const adaptiveRefs = wasm.alloc(Math.max(1, tables.frame.adaptive.length) * ADAPTIVE_REF_SIZE, 16);
+  const adaptiveBins = tables.frame.adaptive.map((m, k) => {
+    const t = models.get(m.id)!.table;
+    const n = t.kind === 'adaptive' ? t.predictors.length : 0;
+    const bins = wasm.alloc(Math.max(1, n) * 2, 16);
+    const at = adaptiveRefs + k * ADAPTIVE_REF_SIZE;
+    setI32(at, models.get(m.id)!.ptr);
+    setI32(at + 4, m.slot * 8);
+    setI32(at + 8, bins);
+    setI32(at + 24, n);
+    return { ptr: bins, n };
+  });
+  const instances = tables.actions.map((a) => {
+    if (a.adaptive < 0) return undefined;
+    const id = tables.frame.adaptive[a.adaptive]!.id;
+    const per = new Int32Array(nChannels);
+    for (const c of a.channels) per[c] = instanceOf(id, a.id, tables.channels.length ? tables.channels[c] : undefined);
+    return per;
+  });
+
   // Actions.
   const maskWords = Math.max(1, Math.ceil(nActions / 32));
   const actions = wasm.alloc(Math.max(1, nActions) * ACTION_SIZE, 16);
@@ -172,6 +202,8 @@ export function placeDecisions(
     factorRef(at + 72, a.value);
     factorRef(at + 88, a.context);
     factorRef(at + 104, a.priority);
+    setI32(at + 120, a.adaptive);
+    setI32(at + 124, instances[k] ? wasm.place(instances[k]!) : 0);
   });
 
   // Scratch.
@@ -214,9 +246,18 @@ export function placeDecisions(
   setI32(dt + 100, FACTOR_SLOTS.lever * 8);
   setI32(dt + 104, tables.arbitration.minPriority === undefined ? 0 : 1);
   setF64(dt + 112, tables.arbitration.minPriority ?? 0);
-  return { dt, candidates, maxCandidates, programNeeds: needs, programPtrs: progPtrs };
+  setI32(dt + 128, tables.frame.adaptive.length);
+  setI32(dt + 132, adaptiveRefs);
+  return { dt, candidates, maxCandidates, programNeeds: needs, programPtrs: progPtrs, adaptiveBins, instances };
 }
 
 /** Outputs of the decision table header: candidate records written, and the models scored (u64). */
 export const DT_N_CANDIDATES = 108;
 export const DT_SCORED = 120;
+/** Input set per call: the exploration stream (32-byte PRNG state). */
+export const DT_RNG = 136;
+/** Adaptive refs' per-call state (bit 0: the row was binned), for reading the bins after a call. */
+export function adaptiveBinned(wasm: WasmInstance, p: PlacedDecisions, k: number): boolean {
+  const refs = wasm.i32[(p.dt + 132) >> 2]!;
+  return (wasm.i32[(refs + k * ADAPTIVE_REF_SIZE + 12) >> 2]! & 1) === 1;
+}

@@ -6,7 +6,8 @@
  * Bundle section (msgpack; numbers are plain, programs are one program set):
  *   version      1
  *   channels     string[]      the context field `channel`'s dictionary ([] without channels)
- *   frame        { slots, contextSlots: number[], channelSlot, models: [{ id, slot }], journeys: [{ valueId, slot }] }
+ *   frame        { slots, contextSlots: number[], channelSlot, models: [{ id, slot }], adaptive: [{ id, slot }],
+ *                  journeys: [{ valueId, slot }] }
  *                slot 0 is `now`, 1..4 propensity, value, context weight, lever (FACTOR_SLOTS)
  *   programs     programsToBundle(...) (src/compile/expr/bytecode.ts)
  *   rules        [{ name, tier, owner, source, at? }]            for explanations
@@ -63,7 +64,7 @@ export const ACTION_KINDS = ['sale', 'service'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** Reasons of the number stages (propensity, value, context, priority). */
-export const NUMBER_REASONS = ['missing', 'infinite', 'belowMinimum'] as const;
+export const NUMBER_REASONS = ['missing', 'infinite', 'belowMinimum', 'notAdmitted'] as const;
 /** Reasons of the limit stage. */
 export const LIMIT_REASONS = ['channelFull', 'actionPlaced', 'cap'] as const;
 
@@ -124,6 +125,8 @@ export interface ActionTable {
   sets: number[];
   /** [policy, tracker] per policy that applies to it, in policy order. */
   checks: [number, number][];
+  /** Derived at load: the frame.adaptive model its propensity reads, or -1. */
+  adaptive: number;
 }
 
 export interface GroupTable {
@@ -180,6 +183,12 @@ export interface FrameLayout {
   channelSlot: number;
   /** Models read by decision programs: outputs at slot .. slot + nOutputs - 1. */
   models: { id: string; slot: number }[];
+  /**
+   * Adaptive models learning per action (or action and channel) that
+   * propensities read: one slot each, which the kernel fills for each
+   * candidate with the explored propensity of the candidate's own instance.
+   */
+  adaptive: { id: string; slot: number }[];
   /** Journey values read by decision programs (filled from the customer state when journeys are in the bundle). */
   journeys: { valueId: number; slot: number }[];
 }
@@ -371,6 +380,19 @@ export function validateDecisions(
     claim(slot, table!.nOutputs, `frame.models[${i}] ("${id}")`);
     return { id, slot };
   });
+  const seenAdaptive = new Set<string>();
+  const adaptive = arr(f.adaptive, 'frame.adaptive', MAX_DECISION_MODELS).map((m, i) => {
+    const mo = obj(m, `frame.adaptive[${i}]`);
+    const id = str(mo.id, `frame.adaptive[${i}].id`, 64);
+    const table = modelById.get(id);
+    if (!table || table.kind !== 'adaptive' || table.instances === 'model') invalid(`frame.adaptive[${i}]: "${id}" is not an adaptive model with instances per action`);
+    if (table.instances === 'action_channel' && channels.length === 0) invalid(`frame.adaptive[${i}]: "${id}" learns per channel, and the bundle has no channels`);
+    if (seenAdaptive.has(id) || seenModels.has(id)) invalid(`frame.adaptive[${i}]: model "${id}" appears twice`);
+    seenAdaptive.add(id);
+    const slot = int(mo.slot, `frame.adaptive[${i}].slot`, 0, slots - 1);
+    claim(slot, 1, `frame.adaptive[${i}] ("${id}")`);
+    return { id, slot };
+  });
   const journeys = arr(f.journeys, 'frame.journeys', 1 << 16).map((j, i) => {
     const jo = obj(j, `frame.journeys[${i}]`);
     const slot = int(jo.slot, `frame.journeys[${i}].slot`, 0, slots - 1);
@@ -378,7 +400,7 @@ export function validateDecisions(
     return { valueId: int(jo.valueId, `frame.journeys[${i}].valueId`, 0, 1 << 20), slot };
   });
   if (journeys.length > 0) invalid('frame.journeys: this engine has no journeys to read values from');
-  const frame: FrameLayout = { slots, contextSlots, channelSlot, models, journeys };
+  const frame: FrameLayout = { slots, contextSlots, channelSlot, models, adaptive, journeys };
 
   let programs: ProgramSet;
   try {
@@ -388,6 +410,7 @@ export function validateDecisions(
     throw e;
   }
   const nPrograms = programs.programs.length;
+  const adaptiveSlots = new Map(frame.adaptive.map((m, i) => [m.slot, i]));
   const program = (v: unknown, what: string, kind: 'bool' | 'number'): number => {
     const p = int(v, what, 0, nPrograms - 1);
     if (programs.programs[p]!.resultKind !== kind) invalid(`${what}: program ${p} returns a ${programs.programs[p]!.resultKind}, not a ${kind}`);
@@ -495,6 +518,10 @@ export function validateDecisions(
     const description = optStr(ao.description, `${w}.description`);
     const channelList = indexList(ao.channels, `${w}.channels`, nChannels);
     if (channelList.length === 0) invalid(`${w}.channels: an action is offered on at least one channel`);
+    const propensity = program(ao.propensity, `${w}.propensity`, 'number');
+    // Adaptive slots are filled per candidate just before the propensity runs: no other program may read them.
+    const reads = programs.programs[propensity]!.slotsRead.filter((s) => adaptiveSlots.has(s));
+    if (reads.length > 1) invalid(`${w}.propensity: reads ${reads.length} adaptive models; a propensity reads at most one`);
     return {
       id,
       kind: oneOf(ao.kind, ACTION_KINDS, `${w}.kind`),
@@ -506,15 +533,21 @@ export function validateDecisions(
       lever: num(ao.lever, `${w}.lever`, 0, 1e12),
       rules: ruleRefs,
       tiers,
-      propensity: program(ao.propensity, `${w}.propensity`, 'number'),
+      propensity,
       value: program(ao.value, `${w}.value`, 'number'),
       context: program(ao.context, `${w}.context`, 'number'),
       priority: program(ao.priority, `${w}.priority`, 'number'),
       suppresses,
       sets: indexList(ao.sets, `${w}.sets`, sets.length),
       checks,
+      adaptive: reads.length ? adaptiveSlots.get(reads[0]!)! : -1,
     } as ActionTable;
   });
+  for (const a of actions) {
+    for (const p of [...a.rules.map(([, prog]) => prog), a.value, a.context, a.priority]) {
+      if (programs.programs[p]!.slotsRead.some((s) => adaptiveSlots.has(s))) invalid(`actions: "${a.id}" reads an adaptive propensity outside its propensity (program ${p})`);
+    }
+  }
 
   const ab = obj(o.arbitration, 'arbitration');
   const channelLimits = arr(ab.channelLimits, 'arbitration.channelLimits', MAX_CHANNELS).map((x, i) => int(x, `arbitration.channelLimits[${i}]`, 0, UNLIMITED));

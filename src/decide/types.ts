@@ -3,6 +3,7 @@
  * and contact records (docs/decisions.md, "API").
  */
 import type { FeatureObject } from '../runtime/features.js';
+import type { RecordResult } from '../adaptive/outcomes.js';
 import type { ActionKind, Outcome, Stage, Tier, PolicyKind } from './tables.js';
 
 /** The request context: `now` plus the bundle's context fields. */
@@ -32,6 +33,13 @@ export interface DecideOptions {
   limit?: number;
   /** Explain every action: the stage where it dropped out and why, or its factors. */
   explain?: boolean;
+  /**
+   * Seed of this decision's exploration (adaptive propensities): the same
+   * seed, state and learning give the same decision. Default: the engine's
+   * stream (seeded by the engine option learning.seed), which advances with
+   * every decision.
+   */
+  seed?: number;
 }
 
 /** One selected action, in rank order. */
@@ -51,10 +59,14 @@ export interface DecidedAction {
   /** The context weight. */
   context: number;
   lever: number;
+  /** Adaptive propensities: the model's propensity before exploration (`propensity` is the explored one, which ranked). */
+  modelPropensity?: number;
 }
 
 export interface Decision {
   actions: DecidedAction[];
+  /** When adaptive actions were selected for a customer: the decision's token in the decision log (record() may pass it). */
+  token?: number;
   /** Present when asked for with { explain: true }. */
   explanation?: DecisionExplanation;
 }
@@ -78,6 +90,8 @@ export interface PolicyExplanation {
 }
 
 export interface Factors {
+  /** Adaptive: the model's propensity before exploration. */
+  modelPropensity?: number;
   propensity?: number;
   value?: number;
   context?: number;
@@ -127,4 +141,12 @@ export interface ContactRecord {
   outcome: Outcome;
   /** When it happened, epoch milliseconds (kept to the second). */
   at: number;
+  /** The decision's token (Decision.token), to learn from that decision's offer; never required. */
+  token?: number;
+}
+
+/** What engine.record did. */
+export interface ContactRecordResult {
+  /** When the bundle has adaptive models: whether and why an adaptive model learned from the outcome. */
+  learning?: RecordResult;
 }

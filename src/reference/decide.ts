@@ -12,6 +12,17 @@ import { referenceMargins, type ModelTable } from '../models/registry.js';
 import { referenceTransform } from './transform.js';
 import type { CandidateRecord } from '../decide/explain.js';
 import { FACTOR_SLOTS, OUTCOMES, SLOT_NOW, STAGE, trackerBytes, type DecisionTables, type PolicyTable } from '../decide/tables.js';
+import type { AdaptiveTable } from '../models/adaptive.js';
+import { referenceAdaptiveBins, referenceAdaptiveScore, referenceClassifier, referencePredictorActivity, referenceScoreBin } from './adaptive.js';
+import type { ReferencePrng } from './prng.js';
+
+/** Adaptive propensities: the learning counts the twin reads and the exploration stream it draws from. */
+export interface ReferenceAdaptive {
+  /** The counts of an instance: key is the action id, or "action/channel" (all zero for a new instance). */
+  counts(modelId: string, key: string): Float64Array;
+  /** The exploration stream, in the state the kernel's stream has at the call (it is advanced). */
+  rng: ReferencePrng;
+}
 
 export interface ReferenceInput {
   features: Float32Array;
@@ -24,6 +35,8 @@ export interface ReferenceInput {
   /** Requested channel indices (any order). */
   channels: readonly number[];
   limit: number;
+  /** Needed when propensities read adaptive models that learn per action. */
+  adaptive?: ReferenceAdaptive;
 }
 
 export interface ReferenceDecision {
@@ -107,6 +120,8 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
   };
   const bad = (x: number) => (Number.isNaN(x) ? 0 : Number.isFinite(x) ? -1 : 1);
 
+  const adaptiveBins = new Map<number, Uint16Array>();
+  const coins = new Map<number, number>();
   const records: CandidateRecord[] = [];
   const single = requested.size === 1 ? [...requested][0]! : -1;
   t.actions.forEach((a, ai) => {
@@ -123,6 +138,8 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
       context: NaN,
       lever: NaN,
       priority: NaN,
+      modelPropensity: NaN,
+      scoreBin: 0,
     });
     if (channels.length === 0) {
       records.push(record(single, STAGE.channel));
@@ -135,6 +152,45 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
       dropAt(rec, a, c);
     }
   });
+
+  // Adaptive propensities (arbitrate.ts adaptivePropensity): the row binned once per model, one coin per model.
+  function adaptivePropensity(rec: CandidateRecord, a: DecisionTables['actions'][number], c: number): boolean {
+    const m = t.frame.adaptive[a.adaptive]!;
+    const table = models.get(m.id) as AdaptiveTable;
+    const ad = input.adaptive;
+    if (!ad) throw new Error(`referenceDecide: action ${a.id} has an adaptive propensity; pass input.adaptive`);
+    let bins = adaptiveBins.get(a.adaptive);
+    if (!bins) {
+      bins = referenceAdaptiveBins(table, features);
+      adaptiveBins.set(a.adaptive, bins);
+    }
+    const counts = ad.counts(m.id, table.instances === 'action' ? a.id : `${a.id}/${t.channels[c]}`);
+    const score = referenceAdaptiveScore(table, counts, bins);
+    const sb = referencePredictorActivity(table, counts).active.some(Boolean) ? referenceScoreBin(table, score) : -1;
+    const p = referenceClassifier(table, counts)[Math.max(sb, 0)]!;
+    rec.modelPropensity = p;
+    rec.scoreBin = sb;
+    rec.propensity = p;
+    // exposure ramp (explore.ts adaptiveAdmit)
+    const ex = table.exploration;
+    const full = ex.rampPositives;
+    if (full > 0 && counts[0]! < full && !(ad.rng.uniform() < ex.rampStart + ((1 - ex.rampStart) * counts[0]!) / full)) return false;
+    if (!coins.has(a.adaptive)) coins.set(a.adaptive, ex.method === 'epsilon' ? ad.rng.uniform() : 1);
+    // exploration (explore.ts adaptiveExplore, thompsonDraw)
+    let explored = p;
+    if (ex.method === 'thompson') {
+      if (p === p) {
+        const q = p < 1e-12 ? 1e-12 : p > 1 - 1e-12 ? 1 - 1e-12 : p;
+        const evidence = counts[0]! + counts[1]!;
+        const e = evidence > 2 ? evidence : 2;
+        explored = ad.rng.beta(q * e, (1 - q) * e);
+      }
+    } else if (ex.method === 'epsilon' && coins.get(a.adaptive)! < ex.epsilon) {
+      explored = ad.rng.uniform();
+    }
+    frame[m.slot] = explored;
+    return true;
+  }
 
   /** Runs the per-candidate stages; leaves rec at RANKING or at the stage that dropped it. */
   function dropAt(rec: CandidateRecord, a: DecisionTables['actions'][number], c: number): void {
@@ -154,6 +210,11 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
         rec.reason = p;
         return;
       }
+    }
+    if (a.adaptive >= 0 && !adaptivePropensity(rec, a, c)) {
+      rec.stage = STAGE.propensity;
+      rec.reason = 3; // not admitted by the exposure ramp
+      return;
     }
     const factors: [keyof CandidateRecord & ('propensity' | 'value' | 'context'), number, number][] = [
       ['propensity', a.propensity, STAGE.propensity],

@@ -279,14 +279,23 @@ actions:
     expect(() => compileTriggers(spec.root.get('triggers'), ['j'], [])).toThrow(/this bundle has no channels/);
   });
 
-  it('reads adaptive models with one instance per model, and refuses per-action ones at the expression', async () => {
-    const models = (instances: string) =>
-      HEAD.replace('models:\n', `models:\n  offers:\n    adaptive: { instances: ${instances}, predictors: { tenure_months: { thresholds: [6, 24] } } }\n`);
-    const ok = await Engine.load(encodeBundle(compile(`${models('model')}actions:\n  a: { kind: sale, propensity: score.offers }\n`)));
+  it('reads adaptive models: one instance per model anywhere, per-action instances only in propensities', async () => {
+    const models = (instances: string, extra = '') =>
+      HEAD.replace('models:\n', `models:\n  offers:\n    adaptive: { instances: ${instances}, predictors: { tenure_months: { thresholds: [6, 24] } } }\n${extra}`);
+    const ok = await Engine.load(encodeBundle(compile(`${models('model')}actions:\n  a: { kind: sale, propensity: score.offers, eligibility: score.offers > 0.1 }\n`)));
     expect(ok.decide({ features: { tenure_months: 3 }, context: { now: 1e12, channel: 'app' } }).actions[0]!.propensity).toBe(0.5);
-    const e = errorOf(`${models('action')}actions:\n  a: { kind: sale, propensity: score.offers * 2 }\n`);
-    expect(e.code).toBe('SPEC_INVALID');
-    expect(e.message).toMatch(/^spec\.yaml:14:32: actions\.a\.propensity: score\.offers: adaptive model "offers" learns per action, and decisions read adaptive propensities only from models with `instances: model` so far/);
+    const perAction = await Engine.load(encodeBundle(compile(`${models('action')}actions:\n  a: { kind: sale, propensity: score.offers * 2 }\n`)));
+    expect(perAction.decide({ features: { tenure_months: 3 }, context: { now: 1e12, channel: 'app' } }, { seed: 1 }).actions[0]!.modelPropensity).toBe(0.5);
+    const outside = errorOf(`${models('action')}actions:\n  a: { kind: sale, propensity: 1, eligibility: score.offers > 0.2 }\n`);
+    expect(outside.message).toMatch(
+      /^spec\.yaml:14:48: actions\.a\.eligibility: score\.offers: adaptive model "offers" learns per action: read it in an action's propensity, where score\.offers is that action's own propensity/,
+    );
+    const two = errorOf(`${models('action', '  more:\n    adaptive: { predictors: { tenure_months: { thresholds: [6] } } }\n')}actions:\n  a: { kind: sale, propensity: score.offers * score.more }\n`);
+    expect(two.message).toMatch(/actions\.a\.propensity: a propensity reads at most one adaptive model that learns per action/);
+    const noChannels = errorOf(
+      `${models('action_channel').replace('context:\n  channel: [app, email]\n', '')}actions:\n  a: { kind: sale, propensity: score.offers }\n`,
+    );
+    expect(noChannels.message).toMatch(/adaptive model "offers" learns per action and channel, and this bundle has no channels/);
   });
 
   it('limits the models decision expressions read', () => {

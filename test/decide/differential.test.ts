@@ -13,6 +13,10 @@ import { OUTCOMES, STAGES } from '../../src/decide/tables.js';
 import { referenceDecide, referenceRecord } from '../../src/reference/decide.js';
 import type { ModelTable } from '../../src/models/registry.js';
 import { section } from '../../src/state/layout.js';
+import { decodeLearning } from '../../src/adaptive/snapshot.js';
+import { referenceCounts } from '../../src/reference/adaptive.js';
+import { ReferencePrng } from '../../src/reference/prng.js';
+import type { AdaptiveTable } from '../../src/models/adaptive.js';
 import { mulberry32, randInt, VARIANTS } from '../helpers/random.js';
 import { DAY, diffRecords, randomDecisionSpec, randomFeatures, randomNow, REACHED_RANKING, SEGMENTS } from '../helpers/decisions.js';
 
@@ -26,6 +30,8 @@ describe('decision kernel vs reference twin', () => {
       const rand = mulberry32(variant === 'release' ? 4242 : 777);
       const trials = variant === 'release' ? 70 : 35;
       let selected = 0;
+      let learnedOutcomes = 0;
+      let adaptiveCandidates = 0;
       const stagesSeen = new Set<string>();
       for (let trial = 0; trial < trials; trial++) {
         const rb = randomDecisionSpec(rand);
@@ -83,7 +89,13 @@ describe('decision kernel vs reference twin', () => {
             requested = [0];
           }
           const limit = rand() < 0.3 ? undefined : randInt(rand, 0, 4);
+          // adaptive propensities: the twin reads the engine's learning counts and draws from the same seed
+          const seed = trial * 1000 + customer;
+          const learned = decodeLearning(engine.learning.snapshot());
+          const counts = (modelId: string, key: string) =>
+            learned.models.find((m) => m.id === modelId)?.instances.find(([k]) => k === key)?.[1] ?? referenceCounts(models.get(modelId) as AdaptiveTable);
           const ref = referenceDecide(t, models, {
+            adaptive: { counts, rng: new ReferencePrng(seed) },
             features: engine.schema.encode(features),
             frame,
             state,
@@ -94,7 +106,7 @@ describe('decision kernel vs reference twin', () => {
           });
 
           for (const explain of [true, false]) {
-            const decision = d.decide(state, { features, context: context as never }, { explain, ...(limit === undefined ? {} : { limit }) });
+            const decision = d.decide(state, { customerId: `t${trial}c${customer}`, features, context: context as never }, { explain, seed, ...(limit === undefined ? {} : { limit }) });
             const records = d.readRecords();
             const ranked = d.readRanked(decision.actions.length);
             const want = explain ? ref.records : ref.records.filter((r) => REACHED_RANKING.has(r.stage));
@@ -109,13 +121,33 @@ describe('decision kernel vs reference twin', () => {
             expect(decision.actions.map((a) => a.id)).toEqual(ref.ranked.map((i) => t.actions[ref.records[i]!.action]!.id));
             expect(Object.keys(d.readScores()).sort(), where).toEqual([...ref.scored].sort());
           }
+          // outcomes of the adaptive offers: learning moves the next customers' propensities
+          for (const i of ref.ranked) {
+            const r = ref.records[i]!;
+            const a = t.actions[r.action]!;
+            if (a.adaptive < 0 || rand() < 0.3) continue;
+            const res = engine.learning.record({
+              customerId: `t${trial}c${customer}`,
+              actionId: a.id,
+              ...(t.channels.length ? { channel: t.channels[r.channel]! } : {}),
+              outcome: rand() < 0.4 ? 'accept' : 'reject',
+              at: now,
+            });
+            expect(res.learned).toBe(true);
+            learnedOutcomes++;
+          }
           selected += ref.ranked.length;
-          for (const r of ref.records) stagesSeen.add(STAGES[r.stage]!);
+          for (const r of ref.records) {
+            stagesSeen.add(STAGES[r.stage]!);
+            if (!Number.isNaN(r.modelPropensity)) adaptiveCandidates++;
+          }
         }
       }
       // the random cases reach every stage
       expect([...stagesSeen].sort()).toEqual([...STAGES].sort());
       expect(selected).toBeGreaterThan(100);
+      expect(learnedOutcomes).toBeGreaterThan(15);
+      expect(adaptiveCandidates).toBeGreaterThan(100);
     });
   }
 });

@@ -47,6 +47,20 @@ export function randomDecisionSpec(rand: () => number): RandomBundle {
     if (chance(rand, 0.5)) weights.cat = Object.fromEntries(subset(rand, CATEGORIES).map((c) => [c, Math.round((rand() - 0.5) * 200) / 100]));
     models[`m${m}`] = { linear: { intercept: Math.round((rand() - 0.5) * 200) / 100, link: chance(rand, 0.7) ? 'logit' : 'identity', weights } };
   }
+  // an adaptive model learning per action (or action and channel), read by some propensities
+  const hasAdaptive = chance(rand, 0.4);
+  if (hasAdaptive) {
+    const method = pick(rand, ['thompson', 'epsilon', 'none']);
+    models.ad = {
+      adaptive: {
+        instances: channels.length && chance(rand, 0.5) ? 'action_channel' : 'action',
+        predictors: { x0: { thresholds: [0, 10, 20] }, cat: {} },
+        scoreBins: randInt(rand, 3, 12),
+        performanceThreshold: pick(rand, [0.5, 0.52, 0.55]),
+        exploration: { method, ...(method === 'epsilon' ? { epsilon: 0.3 } : {}), ...(chance(rand, 0.4) ? { ramp: { start: 0.3, positives: 5 } } : {}) },
+      },
+    };
+  }
   const num = () => `x${randInt(rand, 0, nNum - 1)}`;
   const score = () => (nModels ? `score.m${randInt(rand, 0, nModels - 1)}` : num());
   const ruleTemplates = [
@@ -64,6 +78,7 @@ export function randomDecisionSpec(rand: () => number): RandomBundle {
   ];
   const rules = (n: number) => Array.from({ length: n }, () => pick(rand, ruleTemplates)());
   const propensities = [
+    ...(hasAdaptive ? [() => 'score.ad', () => 'score.ad * 2', () => 'clamp(score.ad, 0.1, 0.9)', () => 'score.ad'] : []),
     () => score(),
     () => String(Math.round(rand() * 100) / 100),
     () => `${num()} / 100`,
@@ -207,6 +222,12 @@ export function diffRecords(k: CandidateRecord, r: CandidateRecord): string | un
   ];
   for (const [f, st] of fields) {
     if (reached(st) && !same(k[f] as number, r[f] as number)) return `${f}: kernel ${k[f]}, reference ${r[f]}`;
+  }
+  // adaptive propensities (the twin sets them only for candidates that read one)
+  if (reached(STAGE.propensity) && !Number.isNaN(r.modelPropensity)) {
+    if (!same(k.modelPropensity, r.modelPropensity) || k.scoreBin !== r.scoreBin) {
+      return `adaptive: kernel ${k.modelPropensity} (bin ${k.scoreBin}), reference ${r.modelPropensity} (bin ${r.scoreBin})`;
+    }
   }
   return undefined;
 }
