@@ -9,3 +9,19 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { evalProgram, evalPrograms } from "./decide/rules";
+
+// Adaptive models (assembly/score/adaptive.ts), exploration and the seeded PRNG.
+export {
+  adaptiveBinRow,
+  adaptiveScore,
+  adaptiveScoreBin,
+  adaptiveClassify,
+  adaptiveObserve,
+  adaptiveUpdate,
+  adaptiveRebuild,
+  adaptiveRefresh,
+  adaptivePropensities,
+} from "./score/adaptive";
+export { adaptiveExplore, adaptiveExploreMany, adaptiveAdmit, thompsonDraw } from "./score/explore";
+export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
+export { plog, pexp, tlog } from "./shared/logexp";

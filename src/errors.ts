@@ -50,6 +50,11 @@ export const ErrorCodes = {
   INPUT_PARSE: 'An input line could not be parsed (broken JSON, bad CSV quoting, not an object).',
   INPUT_COLUMNS: 'A CSV row has a different number of fields than its header, or the header is unusable.',
   IO_FAILED: 'Reading an input or writing an output failed (missing file, no permission, disk full, closed pipe).',
+  // adaptive learning and offline evaluation
+  LEARNING_INVALID: 'Learning state bytes (a snapshot or delta) are malformed, corrupted or inconsistent.',
+  LEARNING_INCOMPATIBLE: 'Learning state belongs to a model this bundle lacks or bins differently.',
+  LOG_INVALID: 'A logged decision (offline evaluation input) is malformed.',
+  POLICY_UNAVAILABLE: 'The bundle cannot act as a policy for offline evaluation (no decision engine or no actions).',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -36,3 +36,21 @@ export {
   type Ast as ExprAst,
 } from './compile/expr/index.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
+export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
+export {
+  Learning,
+  type LearningOptions,
+  type LearningOutcome,
+  type InstanceRef,
+  type Observation,
+  type InstanceReport,
+  type PredictorReport,
+  type BinReport,
+  type MergeSummary,
+} from './adaptive/learning.js';
+export type { DecisionLogOptions, OfferedAction, RecordRequest, RecordResult, RecordReason } from './adaptive/outcomes.js';
+export { Explorer } from './adaptive/explore.js';
+export { evaluatePolicy, type Policy, type PolicyOutput, type EvaluateOptions, type EvaluationReport, type Estimate } from './evaluate/offline.js';
+export { parseDecisionLog, type LoggedDecision } from './evaluate/log.js';
+export { bundlePolicy, loadPolicyModule } from './evaluate/policy.js';

@@ -12,6 +12,7 @@
 // Kernels trust tables (the loader validated them) but never inputs: any f32
 // bit pattern in a row is handled without reading out of bounds.
 import { linearMargins } from "./linear";
+import { adaptiveMargins } from "./adaptive";
 import { treesMargins, treesTransform } from "./trees";
 import { scorecardMargins } from "./scorecard";
 import { sigmoid32, sigmoid64, softmaxInPlace, argmax32, exp32 } from "../shared/math";
@@ -41,6 +42,8 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const kind = load<i32>(model, HEADER_KIND);
   if (kind == MODEL_LINEAR) {
     linearMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_ADAPTIVE) {
+    adaptiveMargins(model, rows, n, strideBytes, out);
   } else if (kind == MODEL_SCORECARD) {
     scorecardMargins(model, rows, n, strideBytes, out);
   } else if (kind == MODEL_TREES) {

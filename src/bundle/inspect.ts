@@ -7,6 +7,7 @@ import { decodeBundle, hex, packValue } from './codec.js';
 import type { BundleMeta } from './format.js';
 import { FeatureSchema } from '../runtime/features.js';
 import { validateModels, type ModelTable } from '../models/registry.js';
+import { summarizeAdaptive } from '../models/adaptive.js';
 
 export interface BundleReport {
   name: string;
@@ -29,6 +30,8 @@ export function summarizeModel(t: ModelTable): string {
   switch (t.kind) {
     case 'linear':
       return `${t.features.length} terms (${t.termKinds.reduce((a, k) => a + k, 0)} categorical)`;
+    case 'adaptive':
+      return summarizeAdaptive(t);
     case 'scorecard':
       return `${t.features.length} characteristics, ${t.points.length} bins, ${t.reasonCodes.length} reason codes${t.scaling ? `, pdo ${t.scaling.pdo} (${t.scaling.baseScore} at odds ${t.scaling.baseOdds})` : ''}`;
     default:

@@ -5,6 +5,7 @@
  *   nextbest inspect BUNDLE [--json]    what is inside
  *   nextbest validate BUNDLE            load it as an engine would; exit 1 if it does not
  *   nextbest score --bundle B --input IN  score a CSV/NDJSON stream on a worker pool (score.ts)
+ *   nextbest evaluate --log L ...       offline evaluation of a policy (src/cli/evaluate.ts)
  */
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { buildBundleFile } from '../compile/build.js';
 import { inspectBundle, formatReport } from '../bundle/inspect.js';
 import { Engine } from '../engine.js';
 import { scoreCommand, SCORE_USAGE } from './score.js';
+import { evaluateCommand } from './evaluate.js';
 
 export interface CliIO {
   out(line: string): void;
@@ -45,7 +47,10 @@ usage:
   nextbest keygen --out DIR             write an Ed25519 key pair: DIR/key.pem, DIR/key.pub.pem
   nextbest sign BUNDLE --key KEY.pem -o OUT.nbb
                                         sign a bundle's payload
-${SCORE_USAGE}  nextbest help                         this text
+${SCORE_USAGE}  nextbest evaluate --log LOG.ndjson (--bundle NEW.nbb | --policy POLICY.mjs)
+           [--confidence 0.95] [--interval normal|bootstrap] [--resamples 1000] [--seed 1] [--json]
+                                        estimate a policy's acceptance rate on logged decisions (IPS, SNIPS, DR)
+  nextbest help                         this text
 `;
 
 type Command = (args: string[], io: CliIO) => Promise<number>;
@@ -121,6 +126,7 @@ export const commands: Record<string, Command> = {
     return 0;
   },
   score: scoreCommand,
+  evaluate: evaluateCommand,
   async help(_args, io) {
     io.out(USAGE);
     return 0;

@@ -6,7 +6,8 @@
  *   bundle, version, description metadata
  *   features                     the customer feature schema
  *   context                      request context fields (channel, placement, ...)
- *   models                       linear / scorecard / xgboost (by file)
+ *   models                       linear / scorecard / xgboost (by file) / adaptive (src/compile/adaptive.ts)
+ *   learning                     a learning snapshot the bundle's adaptive models start from
  *   ...                          journeys, actions, policies, arbitration, triggers (their own compilers)
  * Every error names the file, line and column to fix.
  */
@@ -23,6 +24,7 @@ import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
 import { SpecNode, SpecSource } from './source.js';
+import { compileAdaptiveEntry, compileLearningSection } from './adaptive.js';
 
 export const SPEC_FORMAT = 1;
 
@@ -61,6 +63,7 @@ const TOP_LEVEL = [
   'arbitration',
   'triggers',
   'settings',
+  'learning',
 ] as const;
 
 /** Compiles a spec file into a bundle payload. */
@@ -127,6 +130,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     features: schema.toJSON(),
     context: context.toJSON(),
     models: [...ctx.models.values()].map(modelToBundle),
+    ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),
   };
 }
 
@@ -192,7 +196,7 @@ function at<T>(node: SpecNode, f: () => T): T {
   }
 }
 
-const MODEL_KINDS = ['linear', 'scorecard', 'xgboost'] as const;
+const MODEL_KINDS = ['linear', 'scorecard', 'xgboost', 'adaptive'] as const;
 
 function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): ModelTable {
   if (!MODEL_ID_PATTERN.test(id)) throw node.error(`model id "${id}" must match ${MODEL_ID_PATTERN}`);
@@ -226,6 +230,8 @@ function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): Mod
       const bytes = ctx.readFile(fileNode);
       return at(fileNode, () => bindXGBoostToSchema(importXGBoost(bytes, { id }), ctx.schema, rename));
     }
+    case 'adaptive':
+      return compileAdaptiveEntry(id, body, ctx);
     default:
       throw body.error(`${kind} models are not supported by this build`);
   }

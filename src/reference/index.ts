@@ -5,3 +5,6 @@
  */
 export { referenceLinearMargin } from './linear.js';
 export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } from './trees.js';
+export { referenceAdaptiveObserve, referenceCounts } from './adaptive.js';
+// the counts of a learning snapshot, to hand an adaptive model's state to its twin
+export { decodeLearning } from '../adaptive/snapshot.js';
