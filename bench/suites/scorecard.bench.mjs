@@ -3,12 +3,13 @@
  * to 15 thresholds, so both the SIMD scan and the bisection run; 6 categorical)
  * on 10,000 rows with 5% missing values. Batch rows/s of the wasm kernel
  * (`margin` = points, `predict` = points + odds scaling) against the plain-TS
- * reference twin (src/reference/scorecard.ts, bundled on the fly), and
+ * reference twin (src/reference/scorecard.ts, from dist/reference.js), and
  * single-row latency of predictOne and explain (reason codes) against the twin
  * on one row. The twin and the kernel must agree bit for bit on every row first.
  */
 import { Model } from '../../dist/index.js';
-import { importTs, latency, mulberry32, record, throughput } from '../lib.mjs';
+import { referenceScorecardMargin } from '../../dist/reference.js';
+import { latency, mulberry32, record, throughput } from '../lib.mjs';
 
 const SUITE = 'scorecard';
 const N = 10_000;
@@ -46,7 +47,6 @@ function creditScorecard(rand) {
 }
 
 export async function run() {
-  const { referenceScorecardMargin } = await importTs('src/reference/scorecard.ts');
   const rand = mulberry32(12345);
   const spec = creditScorecard(rand);
   const model = await Model.fromScorecard(spec);

@@ -8,3 +8,4 @@ export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } fro
 export { referenceAdaptiveObserve, referenceCounts } from './adaptive.js';
 // the counts of a learning snapshot, to hand an adaptive model's state to its twin
 export { decodeLearning } from '../adaptive/snapshot.js';
+export { referenceScorecardMargin } from './scorecard.js';
