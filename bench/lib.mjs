@@ -170,10 +170,25 @@ export function formatValue(v, unit) {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/** Rows grouped by suite, then metric (each in order of first appearance), in recorded order within a group. */
+function grouped() {
+  const key = (r) => `${r.suite}\u0000${r.metric}`;
+  const suiteRank = new Map();
+  const metricRank = new Map();
+  for (const r of results) {
+    if (!suiteRank.has(r.suite)) suiteRank.set(r.suite, suiteRank.size);
+    if (!metricRank.has(key(r))) metricRank.set(key(r), metricRank.size);
+  }
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => suiteRank.get(a.r.suite) - suiteRank.get(b.r.suite) || metricRank.get(key(a.r)) - metricRank.get(key(b.r)) || a.i - b.i)
+    .map((x) => x.r);
+}
+
 /** The summary: every number and its ratio to its peers in the same run (> 1: better than the peer). */
 export function summaryTable() {
   const lines = ['| suite | metric | subject | value | unit | vs peer in the same run (>1: better) |', '|---|---|---|---|---|---|'];
-  for (const r of results) {
+  for (const r of grouped()) {
     const ratio = ratios(r)
       .map((x) => `${x.ratio.toFixed(2)}x ${x.peer}`)
       .join(', ');

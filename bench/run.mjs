@@ -89,6 +89,12 @@ const header = [
   `load average (1 min): ${load.start} at start, ${load.end} at end, ${load.min}-${load.max} during the run (this run counts ~1)`,
   `suites: ${ran.map((s) => `${s.suite} ${s.status} ${s.seconds} s`).join(', ')}`,
 ];
+if (load.max > machine.cores) {
+  header.push(
+    `WARNING: the load average reached ${load.max} on ${machine.cores} cores: other processes shared the CPU, so absolute numbers are low and noisy, ` +
+      'ratios between peers measured seconds apart move too, and multi-thread scaling cannot show',
+  );
+}
 const noteLines = notes.map((n) => `- ${n.suite}: ${n.text}`);
 const table = summaryTable();
 const text = `${header.join('\n')}\n\n${table}\n${noteLines.length ? `\nnotes:\n${noteLines.join('\n')}\n` : ''}`;

@@ -85,7 +85,7 @@ async function onnxPeer(ortLoaded, suite, model, rows, nf, wasmMargins) {
       if (Object.is(got[i], want)) exact++;
     }
   }
-  note(suite, `${ORT} ${ortLoaded.version}: margins of all ${N} rows within ${maxDiff.toPrecision(3)} of ours (${exact} bitwise equal)`);
+  note(suite, `${ORT} ${ortLoaded.version}: margins of all ${N} rows within ${maxDiff === 0 ? '0' : maxDiff.toExponential(2)} of ours, ${exact} of them bitwise equal`);
   let cursor = 0;
   const single = new Float32Array(nf);
   const singleFeeds = { [input]: new ort.Tensor('float32', single, [1, nf]) };
