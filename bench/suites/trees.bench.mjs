@@ -49,6 +49,11 @@ function syntheticRows(model, nf) {
   return rows;
 }
 
+/** Row r of `rows` into `into` (no allocation: the single-row loops time the scorer, not a subarray). */
+function copyRow(rows, r, nf, into) {
+  for (let f = 0; f < nf; f++) into[f] = rows[r * nf + f];
+}
+
 function xgboostPeer(modelPath, rowsPath, nf) {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
   const probe = spawnSync(PYTHON, ['-c', 'import xgboost'], { encoding: 'utf8' });
@@ -95,7 +100,7 @@ async function onnxPeer(ortLoaded, suite, model, rows, nf, wasmMargins) {
     exact,
     batch: () => session.run(batches[(cursor = (cursor + 1) % batches.length)]),
     one: (i) => {
-      single.set(rows.subarray((i % N) * nf, (i % N) * nf + nf));
+      copyRow(rows, i % N, nf, single);
       return session.run(singleFeeds);
     },
   };
@@ -154,7 +159,7 @@ export async function run() {
     if (!onnx.skipped) record(suite, 'batch rows/s', ORT, tp[ORT], 'rows/s', [XGB, WALKER]);
 
     const single = new Float32Array(nf);
-    const pick = (i) => single.set(rows.subarray((i % N) * nf, (i % N) * nf + nf));
+    const pick = (i) => copyRow(rows, i % N, nf, single);
     const one = new Float32Array(1);
     const lat = [];
     lat.push([
