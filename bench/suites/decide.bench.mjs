@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle, Engine, MemoryStore } from '../../dist/index.js';
 import { referenceDecide } from '../../dist/reference.js';
-import { BENCH_DIR, latency, mulberry32, record } from '../lib.mjs';
+import { BENCH_DIR, latency, mulberry32, options, record } from '../lib.mjs';
 
 const FIXTURES = join(BENCH_DIR, '..', 'test', 'fixtures', 'xgb');
 const MODEL_FEATURES = ['tenure_months', 'monthly_charges', 'total_spend', 'support_calls_90d', 'age', 'days_since_login', 'num_products', 'discount_pct', 'late_payments_12m', 'data_usage_gb'];
@@ -204,9 +204,10 @@ export async function run() {
     ['engine.decide, no model', (i) => plain.decide(requests[i % n])],
   ];
   const samples = peers.map(() => []);
-  for (let round = 0; round < 12; round++) {
+  const rounds = options.quick ? 2 : 12;
+  for (let round = 0; round < rounds; round++) {
     peers.forEach(([, fn], k) => {
-      const s = latency(fn, { warmup: round === 0 ? 4000 : 200, samples: 2000 });
+      const s = latency(fn, { warmup: round === 0 ? (options.quick ? 500 : 4000) : 200, samples: options.quick ? 300 : 2000 });
       samples[k].push(s);
     });
   }

@@ -8,5 +8,6 @@ export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } fro
 export { referenceAdaptiveObserve, referenceCounts } from './adaptive.js';
 // the counts of a learning snapshot, to hand an adaptive model's state to its twin
 export { decodeLearning } from '../adaptive/snapshot.js';
+export { referenceScorecardMargin } from './scorecard.js';
 // the decision twin, the plain-JS peer of engine.decide (bench/suites/decide.bench.mjs)
 export { referenceDecide } from './decide.js';
