@@ -51,6 +51,7 @@ export type {
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export type { PoolDecideRequest, PoolDecideOptions, PoolDecision } from './pool/decide-batch.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
 export {
