@@ -14,6 +14,8 @@ import { NextbestError } from '../errors.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import { parseNumberCell } from '../io/values.js';
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 export class FeatureRowEncoder {
   readonly schema: FeatureSchema;
   readonly stride: number;
@@ -80,14 +82,19 @@ export class FeatureRowEncoder {
   /** One JSON object of feature name -> value into rows[base ..]; keys in `reserved` are not features. */
   encodeJson(rows: Float32Array, base: number, obj: Record<string, unknown>, reserved: ReadonlySet<string>): void {
     rows.fill(NaN, base, base + this.stride);
+    const schema = this.schema;
+    let at = 0; // position among the object's feature keys (the schema's shape cache)
     for (const key in obj) {
-      const f = this.schema.indexOf(key);
+      if (!hasOwn.call(obj, key)) continue;
+      const f = schema.indexAt(key, at);
       if (f < 0) {
         if (reserved.has(key) || this.encode.ignoreUnknown) continue;
         throw new NextbestError('FEATURE_UNKNOWN', `unknown feature "${key.slice(0, 64)}" (not in the bundle's schema); ${this.unknownHint}`, { feature: key.slice(0, 64) });
       }
+      at++;
       const v = obj[key];
-      rows[base + f] = typeof v === 'string' && this.schema.isCategorical(f) ? this.category(f, v, false) : this.schema.encodeValue(f, v, this.encode);
+      if (typeof v === 'number' && !schema.isCategorical(f)) rows[base + f] = v;
+      else rows[base + f] = typeof v === 'string' && schema.isCategorical(f) ? this.category(f, v, false) : schema.encodeValue(f, v, this.encode);
     }
   }
 
