@@ -70,6 +70,48 @@ export const TRUE_ACCEPT = {
     winback_callback: (c) => -0.7 + 0.01 * (c.monthly_charges - 40),
     porting_save_offer: () => -1.0,
   },
+  retail: {
+    basket_reminder_push: () => -1.0,
+    basket_reminder_email: () => -1.6,
+    basket_discount_5: (c) => -1.0 + 1.5 * c.discount_share,
+    electronics_deals: (c) => -2.2 + 3 * c.affinity_electronics,
+    fashion_new_season: (c) => -2.0 + 3 * c.affinity_fashion - 0.02 * (c.age - 30),
+    home_refresh: (c) => -2.3 + 3 * c.affinity_home + 0.01 * (c.age - 30),
+    beauty_box: (c) => -2.0 + 3 * c.affinity_beauty,
+    sports_gear: (c) => -2.2 + 3 * c.affinity_sports,
+    toys_bundle: (c) => -2.4 + 3 * c.affinity_toys,
+    accessories_for_new_device: () => -0.8,
+    tier_upgrade_nudge: () => -1.0,
+    free_delivery_voucher: (c) => -1.5 + 1.5 * c.discount_share,
+    winback_20: (c) => -2.0 + 2 * c.discount_share,
+  },
+};
+
+/**
+ * Events of a simulated customer before a decision at `now`: the moments the
+ * journeys look for, in realistic shares, so that the offers they unlock
+ * are learned too.
+ */
+const STORIES = {
+  telco: (r, now) => {
+    const h = 3_600_000;
+    const u = r.u();
+    if (u < 0.05) return [{ type: 'view_retention_offer', time: now - 60 * h, offer: 'discount' }, { type: 'store_visit', time: now - 40 * h, store: 3 }];
+    if (u < 0.1) return [{ type: 'porting_code_request', time: now - 5 * h }];
+    if (u < 0.15) return [{ type: 'data_threshold', time: now - 30 * h, pct: 100 }];
+    if (u < 0.18) return [{ type: 'roaming_start', time: now - 10 * h, zone: r.pick(['eu', 'world']) }];
+    if (u < 0.21) return [{ type: 'device_page_view', time: now - 50 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 30 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 2 * h, brand: 'samsung' }];
+    return [];
+  },
+  retail: (r, now) => {
+    const h = 3_600_000;
+    const u = r.u();
+    const category = r.pick(['electronics', 'fashion', 'home', 'beauty', 'sports', 'toys']);
+    if (u < 0.15) return [{ type: 'add_to_cart', time: now - 3 * h, category, price: Math.round(20 + 150 * r.u()) }];
+    if (u < 0.22) return [{ type: 'order_placed', time: now - 72 * h, category: 'electronics', total: 400 }];
+    if (u < 0.35) return [1, 2, 3].map((k) => ({ type: 'product_view', time: now - k * 20 * h, category, price: 50 }));
+    return [];
+  },
 };
 
 /** Channels and their share of simulated decisions. */
@@ -112,6 +154,8 @@ async function simulateLearning(name, n, seed) {
     const customerId = `sim-${i}`;
     const now = start + Math.floor((i / n) * 90 * 86_400_000);
     const features = POPULATION[name](r);
+    for (const e of STORIES[name](r, now)) engine.observe(customerId, e);
+    engine.advance(customerId, now);
     const d = engine.decide({ customerId, features, context: { now, channel: r.pick(channels, weights) } }, { limit: 2 });
     for (const a of d.actions) {
       if (a.modelPropensity === undefined) continue;
@@ -154,4 +198,5 @@ function writeSamples(name) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const name of Object.keys(PERSONAS)) writeSamples(name);
   await simulateLearning('telco', 40_000, 2026);
+  await simulateLearning('retail', 40_000, 2027);
 }

@@ -22,7 +22,8 @@ import type { StateStore } from './state/store.js';
 import { freshState, validateLayout, type StateLayout } from './state/layout.js';
 import { validateDecisions, type TriggerTable } from './decide/tables.js';
 import { Decisions } from './decide/decider.js';
-import type { ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import { actionInfos } from './decide/explain.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
 import type { AdaptiveTable } from './models/adaptive.js';
 
@@ -173,6 +174,11 @@ export class Engine {
   /** Ids of the bundle's actions, in spec order (empty without decisions). */
   get actionIds(): string[] {
     return this.decisions ? this.decisions.tables.actions.map((a) => a.id) : [];
+  }
+
+  /** The bundle's actions in spec order: kind, group, description, channels, rules (empty without decisions). */
+  get actions(): readonly ActionInfo[] {
+    return this.decisions ? actionInfos(this.decisions.tables) : [];
   }
 
   /** The bundle's triggers: a journey match requests a decision on a channel. */

@@ -48,6 +48,7 @@ export type {
   Factors,
   ContactRecord,
   ContactRecordResult,
+  ActionInfo,
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';

@@ -132,6 +132,20 @@ export interface DecisionExplanation {
   scores: Record<string, number[]>;
 }
 
+/** What the bundle says about an action (engine.actions): for explanation screens and tooling. */
+export interface ActionInfo {
+  id: string;
+  kind: ActionKind;
+  group?: string;
+  issue?: string;
+  description?: string;
+  /** The channels it is offered on (empty when the bundle has no channels). */
+  channels: readonly string[];
+  mandatory: boolean;
+  /** Its rules in the order they run: tier by tier, the group's before its own. */
+  rules: readonly RuleExplanation[];
+}
+
 /** A contact outcome to remember for the contact policies. */
 export interface ContactRecord {
   customerId: string;
