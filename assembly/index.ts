@@ -9,3 +9,5 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { evalProgram, evalPrograms } from "./decide/rules";
+export { journeyObserve, journeyAdvance } from "./journey/automaton";
+export { journeyValue, journeyValues } from "./journey/values";

@@ -19,6 +19,17 @@ import { ModelHost } from './models/host.js';
 import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
+import { validateJourneys } from './compile/journey/bundle.js';
+import {
+  JourneyRuntime,
+  type AdvanceStateResult,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+} from './runtime/journeys.js';
 
 export interface EngineOptions {
   /** Which wasm build: 'release' (default) or 'debug' (assertions on). */
@@ -59,6 +70,8 @@ export class Engine {
   readonly store: StateStore;
   /** @internal */ readonly wasm: WasmInstance;
   /** @internal */ readonly payload: BundlePayload;
+  /** @internal The placed journeys (decisions read journey values through its table). */
+  readonly journeys: JourneyRuntime | undefined;
   private readonly models = new Map<string, ModelHost>();
   private readonly encodeOptions: EncodeOptions | undefined;
 
@@ -80,9 +93,11 @@ export class Engine {
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
     const tables = validateModels(payload.models, this.schema.size);
+    const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, this.schema.size, payload.state); // journeys
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
+    this.journeys = journeys && new JourneyRuntime(this.wasm, journeys, this.schema, opts.encode); // journeys
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
   }
@@ -117,6 +132,56 @@ export class Engine {
   /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
   explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
     return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
+  }
+
+  // ---- journeys (docs/journeys.md)
+
+  /** Observes a customer's event; the customer's state is read from and written back to the store. */
+  observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
+    return this.journeyRuntime().observe(this.store, customerId, event, opts);
+  }
+
+  /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. */
+  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveOptions): ObserveStateResult {
+    return this.journeyRuntime().observeState(state, event, opts);
+  }
+
+  /** Matches that time alone completes for a customer (absence deadlines at or before `now`). */
+  advance(customerId: string, now: number): JourneyMatch[] {
+    return this.journeys ? this.journeys.advance(this.store, customerId, now) : [];
+  }
+
+  /** advance on state bytes the caller keeps. */
+  advanceState(state: Uint8Array, now: number): AdvanceStateResult {
+    return this.journeyRuntime().advanceState(state, now);
+  }
+
+  /** advance for every customer of the store: the customers with matches and their matches. */
+  advanceAll(now: number): Map<string, JourneyMatch[]> {
+    return this.journeys ? this.journeys.advanceAll(this.store, now) : new Map();
+  }
+
+  /** advanceAll as a stream, for big stores: yields each customer with matches as it is swept. */
+  advanceAllIterator(now: number): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
+    return this.journeys ? this.journeys.advanceAllIterator(this.store, now) : [][Symbol.iterator]();
+  }
+
+  /** Journey counters since the engine was created (a snapshot). */
+  get journeyStats(): JourneyStats {
+    return this.journeys
+      ? { ...this.journeys.stats }
+      : { events: 0, rejectedLate: 0, invalid: 0, matches: 0, advanceMatches: 0, partialMatchesDropped: 0, rebases: 0 };
+  }
+
+  /** Journey values as decisions see them at `now` (journey.<id>, .lastMatch, .count, aggregates) for a customer or state bytes. */
+  journeyValues(customer: string | Uint8Array, now: number): Record<string, number | boolean> {
+    const rt = this.journeyRuntime();
+    return rt.valuesOf(typeof customer === 'string' ? (this.store.peek ? this.store.peek(customer) : this.store.get(customer)) : customer, now);
+  }
+
+  private journeyRuntime(): JourneyRuntime {
+    if (!this.journeys) throw new NextbestError('EVENT_TYPE', `bundle ${this.info.name} declares no events or journeys`);
+    return this.journeys;
   }
 
   private host(id: string): ModelHost {

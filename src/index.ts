@@ -34,3 +34,15 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export { journeyBindings, journeyEnv, journeyValueDefs, type JourneyValueDef } from './compile/journey/bindings.js';
+export {
+  describeMatch,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyMatchStep,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+  type AdvanceStateResult,
+} from './runtime/journeys.js';

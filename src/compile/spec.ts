@@ -7,6 +7,7 @@
  *   features                     the customer feature schema
  *   context                      request context fields (channel, placement, ...)
  *   models                       linear / scorecard / xgboost (by file)
+ *   events, journeys             event types, patterns and windowed aggregates (compile/journey/)
  *   ...                          journeys, actions, policies, arbitration, triggers (their own compilers)
  * Every error names the file, line and column to fix.
  */
@@ -22,6 +23,9 @@ import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
 import { SpecNode, SpecSource } from './source.js';
+import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
+import { compileJourneySections } from './journey/spec.js';
+import { journeysStateSection, journeysToBundle } from './journey/bundle.js';
 
 export const SPEC_FORMAT = 1;
 
@@ -53,6 +57,7 @@ const TOP_LEVEL = [
   'features',
   'context',
   'models',
+  'events',
   'journeys',
   'actions',
   'groups',
@@ -114,6 +119,11 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     for (const [id, node] of modelsNode.entries()) ctx.models.set(id, compileModelEntry(id, node, ctx));
   }
 
+  // Per-customer state: each subsystem adds its section (src/state/layout.ts).
+  const stateSections: Omit<StateSection, 'offset'>[] = [];
+  const journeys = compileJourneySections(root, schema);
+  if (journeys) stateSections.push(journeysStateSection(journeys));
+
   return {
     meta: {
       name,
@@ -126,6 +136,8 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     features: schema.toJSON(),
     context: context.toJSON(),
     models: [...ctx.models.values()].map(modelToBundle),
+    ...(journeys ? { journeys: journeysToBundle(journeys) } : {}),
+    ...(stateSections.length > 0 ? { state: layoutToBundle(composeLayout(stateSections)) } : {}),
   };
 }
 

@@ -66,6 +66,13 @@ export class MemoryStore implements StateStore {
     return e.state;
   }
 
+  /** The state without touching recency or TTL (undefined when absent or expired). */
+  peek(customerId: string): Uint8Array | undefined {
+    const e = this.map.get(customerId);
+    if (e === undefined || this.clock() - e.touched > this.ttlMs) return undefined;
+    return e.state;
+  }
+
   set(customerId: string, state: Uint8Array): void {
     const now = this.clock();
     const e = this.map.get(customerId);

@@ -11,6 +11,11 @@ export interface StateStore {
   /** Stores (or replaces) a customer's state. */
   set(customerId: string, state: Uint8Array): void;
   delete(customerId: string): boolean;
+  /**
+   * Optional: the state without refreshing the customer's recency or TTL (sweeps
+   * such as advanceAll use it so that a sweep does not keep every customer alive).
+   */
+  peek?(customerId: string): Uint8Array | undefined;
   /** Customer ids currently held (for sweeps such as advanceAll). */
   keys(): IterableIterator<string>;
   readonly size: number;
