@@ -7,6 +7,9 @@ import { decodeBundle, hex, packValue } from './codec.js';
 import type { BundleMeta } from './format.js';
 import { FeatureSchema } from '../runtime/features.js';
 import { validateModels, type ModelTable } from '../models/registry.js';
+import { validateLayout } from '../state/layout.js';
+import { validateJourneys } from '../compile/journey/bundle.js';
+import { layoutReport } from '../compile/journey/layout.js';
 
 export interface BundleReport {
   name: string;
@@ -23,6 +26,15 @@ export interface BundleReport {
   models: { id: string; kind: string; outputs: number; transform: string; summary: string }[];
   /** Encoded size of each payload section, in bytes. */
   sections: Record<string, number>;
+  /** Per-customer state: total bytes and each section (journeys, contacts, ...). */
+  state?: { bytes: number; sections: { name: string; offset: number; bytes: number; version: number }[] };
+  /** Event types, patterns and aggregates, with their state bytes per customer. */
+  journeys?: {
+    events: { name: string; attributes: number }[];
+    items: { id: string; kind: 'pattern' | 'aggregate'; bytes: number; slots?: number; summary: string }[];
+    sectionBytes: number;
+    horizonMs: number;
+  };
 }
 
 export function summarizeModel(t: ModelTable): string {
@@ -48,6 +60,8 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
   const models = validateModels(payload.models, schema.size);
   const sections: Record<string, number> = {};
   for (const [k, v] of Object.entries(payload)) sections[k] = packValue(v).byteLength;
+  const state = payload.state === undefined ? undefined : validateLayout(payload.state);
+  const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, schema.size, payload.state);
   return {
     name: String(meta.name ?? ''),
     version: String(meta.version ?? ''),
@@ -62,7 +76,42 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
     context: schemaRows(context),
     models: models.map((t) => ({ id: t.id, kind: t.kind, outputs: t.nOutputs, transform: t.transform, summary: summarizeModel(t) })),
     sections,
+    ...(state ? { state: { bytes: state.size, sections: state.sections.map((x) => ({ name: x.name, offset: x.offset, bytes: x.size, version: x.version })) } } : {}),
+    ...(journeys
+      ? {
+          journeys: {
+            events: journeys.set.events.map((e) => ({ name: e.name, attributes: e.attributes.length })),
+            items: layoutReport(journeys.set, journeys.layout).map((r, i) => ({
+              ...r,
+              summary:
+                r.kind === 'pattern'
+                  ? summarizePattern(journeys.set.journeys[i]!, journeys.set.events)
+                  : summarizeAggregate(journeys.set.aggregates[i - journeys.set.journeys.length]!, journeys.set.events),
+            })),
+            sectionBytes: journeys.layout.size,
+            horizonMs: journeys.layout.horizonMs,
+          },
+        }
+      : {}),
   };
+}
+
+/** 3600000 -> "1h", 90000 -> "90s", 604800000 -> "7d". */
+export function formatMs(ms: number): string {
+  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= n && ms % n === 0) return `${ms / n}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function summarizePattern(j: import('../compile/journey/model.js').JourneyDef, events: { name: string }[]): string {
+  const q = (s: { min: number; max: number | null }) => (s.max === 1 ? '' : s.max === null ? `{${s.min},}` : s.min === s.max ? `{${s.min}}` : `{${s.min},${s.max}}`);
+  const parts = j.steps.map((s, i) => `${i === 0 ? '' : s.strict ? 'next ' : ''}${s.name}${q(s)}${s.optional ? '?' : ''}${j.guards[i]?.length ? ' !' : ''}`);
+  return `${parts.join(' -> ')}${j.absence ? ` -> no ${j.absence.guards.map((g) => events[g.event]!.name).join('/')} for ${formatMs(j.absence.windowMs)}` : ''}${j.withinMs ? `, within ${formatMs(j.withinMs)}` : ''}${j.skip === 'noSkip' ? ', noSkip' : ''}`;
+}
+
+function summarizeAggregate(a: import('../compile/journey/model.js').AggregateDef, events: { name: string }[]): string {
+  return `${a.functions.join('/')} of ${events[a.event]!.name} over ${formatMs(a.windowMs)} in ${a.buckets} buckets of ${formatMs(a.windowMs / a.buckets)}`;
 }
 
 /** The report as readable text. */
@@ -83,5 +132,15 @@ export function formatReport(r: BundleReport): string {
   lines.push(`models    ${r.models.length}`);
   for (const m of r.models) lines.push(`  ${m.id.padEnd(20)} ${m.kind.padEnd(10)} ${m.transform.padEnd(8)} outputs=${m.outputs}  ${m.summary}`);
   lines.push('sections  ' + Object.entries(r.sections).map(([k, v]) => `${k}=${v}B`).join(' '));
+  if (r.state) {
+    lines.push(`state     ${r.state.bytes} bytes per customer: header 16, ${r.state.sections.map((x) => `${x.name} ${x.bytes}`).join(', ')}`);
+  }
+  if (r.journeys) {
+    lines.push(`events    ${r.journeys.events.length}: ${r.journeys.events.map((e) => e.name).join(', ')}`);
+    lines.push(`journeys  ${r.journeys.items.length} (section ${r.journeys.sectionBytes} bytes incl. a 12-byte header; history kept ${(r.journeys.horizonMs / 86_400_000).toFixed(1)} days)`);
+    for (const it of r.journeys.items) {
+      lines.push(`  ${it.id.padEnd(24)} ${it.kind.padEnd(9)} ${String(it.bytes).padStart(4)} B${it.slots !== undefined ? `  ${it.slots} partial` : '          '}  ${it.summary}`);
+    }
+  }
   return lines.join('\n');
 }
