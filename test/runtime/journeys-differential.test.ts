@@ -74,6 +74,17 @@ async function runCase(seed: number, variant: (typeof VARIANTS)[number], events:
       expect(kernelMatches, where()).toEqual(twinMatches);
     }
     total += twinMatches.length;
+    if (i % 25 === 0) {
+      // journeyValue, as decisions read it, at a time around the stream's
+      const t = item.kind === 'event' ? item.event.time : item.now;
+      const now = t + Math.round((rand() - 0.3) * 3 * 3_600_000);
+      const got = rt.valuesOf(state!, now);
+      rt.values.forEach((v, id) => {
+        const want = twin.value(st, now, id);
+        const x = got[v.name]!;
+        if (!sameNumber(typeof x === 'boolean' ? (x ? 1 : 0) : x, want)) throw new Error(`${v.name} at ${now}: kernel ${x}, twin ${want}: ${where()}`);
+      });
+    }
     mine.set(state!);
     encodeSection(rt.set, rt.layout, st, mine, rt.sectionOffset);
     if (!state!.every((b, k) => b === mine[k])) {
