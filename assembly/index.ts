@@ -11,3 +11,19 @@ export function heapBase(): usize {
 export { evalProgram, evalPrograms } from "./decide/rules";
 export { journeyObserve, journeyAdvance } from "./journey/automaton";
 export { journeyValue, journeyValues } from "./journey/values";
+
+// Adaptive models (assembly/score/adaptive.ts), exploration and the seeded PRNG.
+export {
+  adaptiveBinRow,
+  adaptiveScore,
+  adaptiveScoreBin,
+  adaptiveClassify,
+  adaptiveObserve,
+  adaptiveUpdate,
+  adaptiveRebuild,
+  adaptiveRefresh,
+  adaptivePropensities,
+} from "./score/adaptive";
+export { adaptiveExplore, adaptiveExploreMany, adaptiveAdmit, thompsonDraw } from "./score/explore";
+export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
+export { plog, pexp, tlog } from "./shared/logexp";

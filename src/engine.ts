@@ -30,6 +30,8 @@ import {
   type ObserveResult,
   type ObserveStateResult,
 } from './runtime/journeys.js';
+import { Learning, type LearningOptions } from './adaptive/learning.js';
+import type { AdaptiveTable } from './models/adaptive.js';
 
 export interface EngineOptions {
   /** Which wasm build: 'release' (default) or 'debug' (assertions on). */
@@ -45,6 +47,8 @@ export interface EngineOptions {
    * (the signature is checked before the payload is decoded).
    */
   trustedKeys?: string[];
+  /** Adaptive learning: instance limit, exploration seed, decision log bounds. */
+  learning?: LearningOptions;
 }
 
 /** What a host logs about the bundle it runs. */
@@ -61,13 +65,15 @@ export interface BundleInfo {
   verified: boolean;
 }
 
-const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys']);
+const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys', 'learning']);
 
 export class Engine {
   readonly info: BundleInfo;
   readonly schema: FeatureSchema;
   readonly context: FeatureSchema;
   readonly store: StateStore;
+  /** Adaptive models' learning state: observe, record, snapshot, merge, reset (src/adaptive/learning.ts). */
+  readonly learning: Learning;
   /** @internal */ readonly wasm: WasmInstance;
   /** @internal */ readonly payload: BundlePayload;
   /** @internal The placed journeys (decisions read journey values through its table). */
@@ -100,6 +106,12 @@ export class Engine {
     this.journeys = journeys && new JourneyRuntime(this.wasm, journeys, this.schema, opts.encode); // journeys
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
+    const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
+    this.learning = new Learning(this.wasm, adaptive.map((t) => ({ table: t, ptr: this.models.get(t.id)!.ptr })), this.schema, {
+      ...opts.learning,
+      encode: opts.encode,
+    });
+    if (payload.learning !== undefined) this.learning.loadBundleSection(payload.learning);
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -121,12 +133,16 @@ export class Engine {
 
   /** Scores one customer with one model: transformed outputs (a fresh Float32Array unless `out` is given). */
   score(modelId: string, features: FeatureObject | Float32Array, out?: Float32Array): Float32Array {
-    return this.host(modelId).runOne(features, this.schema, out, true, this.encodeOptions);
+    const h = this.host(modelId);
+    if (h.table.kind === 'adaptive') this.learning.checkScorable(modelId);
+    return h.runOne(features, this.schema, out, true, this.encodeOptions);
   }
 
   /** Scores a batch of feature vectors (schema order, row-major) with one model. */
   scoreBatch(modelId: string, rows: Float32Array, n: number, out?: Float32Array): Float32Array {
-    return this.host(modelId).run(rows, n, out, true);
+    const h = this.host(modelId);
+    if (h.table.kind === 'adaptive') this.learning.checkScorable(modelId);
+    return h.run(rows, n, out, true);
   }
 
   /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */

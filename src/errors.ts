@@ -47,6 +47,18 @@ export const ErrorCodes = {
   EVENT_TYPE: 'An event has no type or a type the bundle does not declare.',
   EVENT_TIME: 'An event time is missing, not a finite integer number of epoch milliseconds, or out of range.',
   EVENT_ATTRIBUTE: 'An event attribute has the wrong type, an unknown category, or a required attribute is missing.',
+  // worker pool
+  POOL_CLOSED: 'The pool is closed or destroyed: it accepts no new work, and work it had not finished was cancelled.',
+  WORKER_FAILED: 'A worker died (exit, crash, out of memory) on the same rows again after its retries, or failed unexpectedly; details name the rows.',
+  // streaming input (CLI score/decide)
+  INPUT_PARSE: 'An input line could not be parsed (broken JSON, bad CSV quoting, not an object).',
+  INPUT_COLUMNS: 'A CSV row has a different number of fields than its header, or the header is unusable.',
+  IO_FAILED: 'Reading an input or writing an output failed (missing file, no permission, disk full, closed pipe).',
+  // adaptive learning and offline evaluation
+  LEARNING_INVALID: 'Learning state bytes (a snapshot or delta) are malformed, corrupted or inconsistent.',
+  LEARNING_INCOMPATIBLE: 'Learning state belongs to a model this bundle lacks or bins differently.',
+  LOG_INVALID: 'A logged decision (offline evaluation input) is malformed.',
+  POLICY_UNAVAILABLE: 'The bundle cannot act as a policy for offline evaluation (no decision engine or no actions).',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

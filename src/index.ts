@@ -7,6 +7,7 @@ export { Model, type ModelOptions, type BundleModelOptions } from './models/mode
 export type { LinearSpec } from './models/linear.js';
 export type { ScorecardSpec, ScorecardCharacteristic, ScorecardBin, ScorecardSpecialBin, ScorecardScaling } from './models/scorecard.js';
 export type { ScorecardExplanation, ScorecardCharacteristicExplanation, ScorecardReason } from './models/scorecard-explain.js';
+export type { XGBoostOptions } from './models/xgboost.js';
 export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, type FeatureValue, type EncodeOptions } from './runtime/features.js';
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
@@ -46,3 +47,22 @@ export {
   type ObserveStateResult,
   type AdvanceStateResult,
 } from './runtime/journeys.js';
+export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
+export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
+export {
+  Learning,
+  type LearningOptions,
+  type LearningOutcome,
+  type InstanceRef,
+  type Observation,
+  type InstanceReport,
+  type PredictorReport,
+  type BinReport,
+  type MergeSummary,
+} from './adaptive/learning.js';
+export type { DecisionLogOptions, OfferedAction, RecordRequest, RecordResult, RecordReason } from './adaptive/outcomes.js';
+export { Explorer } from './adaptive/explore.js';
+export { evaluatePolicy, type Policy, type PolicyOutput, type EvaluateOptions, type EvaluationReport, type Estimate } from './evaluate/offline.js';
+export { parseDecisionLog, type LoggedDecision } from './evaluate/log.js';
+export { bundlePolicy, loadPolicyModule } from './evaluate/policy.js';

@@ -12,6 +12,8 @@
 // Kernels trust tables (the loader validated them) but never inputs: any f32
 // bit pattern in a row is handled without reading out of bounds.
 import { linearMargins } from "./linear";
+import { adaptiveMargins } from "./adaptive";
+import { treesMargins, treesTransform } from "./trees";
 import { scorecardMargins } from "./scorecard";
 import { sigmoid32, sigmoid64, softmaxInPlace, argmax32, exp32 } from "../shared/math";
 
@@ -40,8 +42,12 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const kind = load<i32>(model, HEADER_KIND);
   if (kind == MODEL_LINEAR) {
     linearMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_ADAPTIVE) {
+    adaptiveMargins(model, rows, n, strideBytes, out);
   } else if (kind == MODEL_SCORECARD) {
     scorecardMargins(model, rows, n, strideBytes, out);
+  } else if (kind == MODEL_TREES) {
+    treesMargins(model, rows, n, strideBytes, out);
   } else {
     abort("unknown model kind");
   }
@@ -49,6 +55,11 @@ export function modelMargins(model: usize, rows: usize, n: i32, strideBytes: i32
 
 /** Applies the model's transform: margins (n*nGroups f32) -> out (n*nOutputs f32). May alias. */
 export function modelTransform(model: usize, margins: usize, n: i32, out: usize): void {
+  // Tree ensembles use XGBoost's own float32 recipes for their transforms.
+  if (load<i32>(model, HEADER_KIND) == MODEL_TREES) {
+    treesTransform(model, margins, n, out);
+    return;
+  }
   const transform = load<i32>(model, HEADER_TRANSFORM);
   const groups = load<i32>(model, HEADER_GROUPS);
   const total = n * groups;

@@ -10,6 +10,7 @@ import { validateModels, type ModelTable } from '../models/registry.js';
 import { validateLayout } from '../state/layout.js';
 import { validateJourneys } from '../compile/journey/bundle.js';
 import { layoutReport } from '../compile/journey/layout.js';
+import { summarizeAdaptive } from '../models/adaptive.js';
 
 export interface BundleReport {
   name: string;
@@ -41,6 +42,8 @@ export function summarizeModel(t: ModelTable): string {
   switch (t.kind) {
     case 'linear':
       return `${t.features.length} terms (${t.termKinds.reduce((a, k) => a + k, 0)} categorical)`;
+    case 'adaptive':
+      return summarizeAdaptive(t);
     case 'scorecard':
       return `${t.features.length} characteristics, ${t.points.length} bins, ${t.reasonCodes.length} reason codes${t.scaling ? `, pdo ${t.scaling.pdo} (${t.scaling.baseScore} at odds ${t.scaling.baseOdds})` : ''}`;
     default:

@@ -4,6 +4,8 @@
  *   nextbest build SPEC -o OUT.nbb      compile a spec into a bundle
  *   nextbest inspect BUNDLE [--json]    what is inside
  *   nextbest validate BUNDLE            load it as an engine would; exit 1 if it does not
+ *   nextbest score --bundle B --input IN  score a CSV/NDJSON stream on a worker pool (score.ts)
+ *   nextbest evaluate --log L ...       offline evaluation of a policy (src/cli/evaluate.ts)
  */
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -14,15 +16,25 @@ import { VERSION } from '../version.js';
 import { buildBundleFile } from '../compile/build.js';
 import { inspectBundle, formatReport } from '../bundle/inspect.js';
 import { Engine } from '../engine.js';
+import { scoreCommand, SCORE_USAGE } from './score.js';
+import { evaluateCommand } from './evaluate.js';
 
 export interface CliIO {
   out(line: string): void;
   err(line: string): void;
+  /** Streams for commands that stream rows (score); without them, stdout goes through out() and stdin is process.stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  /** Where a progress bar is drawn when it is a TTY. */
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 const defaultIO: CliIO = {
   out: (l) => process.stdout.write(l + '\n'),
   err: (l) => process.stderr.write(l + '\n'),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
 };
 
 const USAGE = `nextbest ${VERSION}
@@ -35,6 +47,9 @@ usage:
   nextbest keygen --out DIR             write an Ed25519 key pair: DIR/key.pem, DIR/key.pub.pem
   nextbest sign BUNDLE --key KEY.pem -o OUT.nbb
                                         sign a bundle's payload
+${SCORE_USAGE}  nextbest evaluate --log LOG.ndjson (--bundle NEW.nbb | --policy POLICY.mjs)
+           [--confidence 0.95] [--interval normal|bootstrap] [--resamples 1000] [--seed 1] [--json]
+                                        estimate a policy's acceptance rate on logged decisions (IPS, SNIPS, DR)
   nextbest help                         this text
 `;
 
@@ -110,6 +125,8 @@ export const commands: Record<string, Command> = {
     io.out(`wrote ${out} (${signed.byteLength} bytes)`);
     return 0;
   },
+  score: scoreCommand,
+  evaluate: evaluateCommand,
   async help(_args, io) {
     io.out(USAGE);
     return 0;

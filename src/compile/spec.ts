@@ -6,7 +6,8 @@
  *   bundle, version, description metadata
  *   features                     the customer feature schema
  *   context                      request context fields (channel, placement, ...)
- *   models                       linear / scorecard / xgboost (by file)
+ *   models                       linear / scorecard / xgboost (by file) / adaptive (src/compile/adaptive.ts)
+ *   learning                     a learning snapshot the bundle's adaptive models start from
  *   events, journeys             event types, patterns and windowed aggregates (compile/journey/)
  *   ...                          journeys, actions, policies, arbitration, triggers (their own compilers)
  * Every error names the file, line and column to fix.
@@ -19,6 +20,7 @@ import type { BundlePayload } from '../bundle/format.js';
 import { FeatureSchema, type FeatureDef } from '../runtime/features.js';
 import { compileLinear, type LinearSpec } from '../models/linear.js';
 import { compileScorecard, type ScorecardSpec } from '../models/scorecard.js';
+import { bindXGBoostToSchema, importXGBoost } from '../models/xgboost.js';
 import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
@@ -26,6 +28,7 @@ import { SpecNode, SpecSource } from './source.js';
 import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
 import { compileJourneySections } from './journey/spec.js';
 import { journeysStateSection, journeysToBundle } from './journey/bundle.js';
+import { compileAdaptiveEntry, compileLearningSection } from './adaptive.js';
 
 export const SPEC_FORMAT = 1;
 
@@ -65,6 +68,7 @@ const TOP_LEVEL = [
   'arbitration',
   'triggers',
   'settings',
+  'learning',
 ] as const;
 
 /** Compiles a spec file into a bundle payload. */
@@ -138,6 +142,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     models: [...ctx.models.values()].map(modelToBundle),
     ...(journeys ? { journeys: journeysToBundle(journeys) } : {}),
     ...(stateSections.length > 0 ? { state: layoutToBundle(composeLayout(stateSections)) } : {}),
+    ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),
   };
 }
 
@@ -203,7 +208,7 @@ function at<T>(node: SpecNode, f: () => T): T {
   }
 }
 
-const MODEL_KINDS = ['linear', 'scorecard', 'xgboost'] as const;
+const MODEL_KINDS = ['linear', 'scorecard', 'xgboost', 'adaptive'] as const;
 
 function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): ModelTable {
   if (!MODEL_ID_PATTERN.test(id)) throw node.error(`model id "${id}" must match ${MODEL_ID_PATTERN}`);
@@ -225,6 +230,20 @@ function compileModelEntry(id: string, node: SpecNode, ctx: CompileContext): Mod
       if ('features' in spec) throw body.error('a model in a bundle uses the bundle features; remove `features`');
       return at(body, () => compileScorecard({ ...spec, id }, ctx.schema));
     }
+    case 'xgboost': {
+      // xgboost: path/to/model.ubj, or { file, features: { model_name: bundle_name } }
+      const fileNode = body.isMap ? body.require('file') : body;
+      if (body.isMap) body.checkKeys(['file', 'features']);
+      const renameNode = body.isMap ? body.get('features') : undefined;
+      const rename = (renameNode?.toJS() ?? {}) as Record<string, string>;
+      if (rename === null || typeof rename !== 'object' || Object.values(rename).some((v) => typeof v !== 'string')) {
+        throw (renameNode ?? body).error('features maps model feature names to bundle feature names');
+      }
+      const bytes = ctx.readFile(fileNode);
+      return at(fileNode, () => bindXGBoostToSchema(importXGBoost(bytes, { id }), ctx.schema, rename));
+    }
+    case 'adaptive':
+      return compileAdaptiveEntry(id, body, ctx);
     default:
       throw body.error(`${kind} models are not supported by this build`);
   }

@@ -26,7 +26,8 @@ export class ModelHost {
     this.table = table;
     this.stride = numFeatures;
     this.ptr = placeModel(wasm, table);
-    this.chunkRows = Math.max(1, Math.floor(CHUNK_BYTES / (Math.max(1, numFeatures) * 4)));
+    // Bounded by the input and the output width (a model may have thousands of groups).
+    this.chunkRows = Math.max(1, Math.floor(CHUNK_BYTES / (Math.max(1, numFeatures, table.nGroups) * 4)));
     this.inPtr = wasm.alloc(this.chunkRows * Math.max(1, numFeatures) * 4, 16);
     this.outPtr = wasm.alloc(this.chunkRows * table.nGroups * 4, 16);
   }

@@ -8,7 +8,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { decodeBundle, encodeBundle } from '../bundle/codec.js';
-import type { BundleMeta } from '../bundle/format.js';
+import type { BundleMeta, BundlePayload } from '../bundle/format.js';
 import { FeatureSchema, type EncodeOptions, type FeatureDef, type FeatureObject } from '../runtime/features.js';
 import { WasmInstance, type WasmVariant } from '../runtime/wasm.js';
 import { compileLinear, linearSchemaFromSpec, type LinearSpec } from './linear.js';
@@ -16,6 +16,7 @@ import { compileScorecard, scorecardSchemaFromSpec, type ScorecardSpec } from '.
 import { explainScorecard, type ScorecardExplanation } from './scorecard-explain.js';
 import { modelToBundle, validateModels, type ModelTable } from './registry.js';
 import { ModelHost } from './host.js';
+import { importXGBoost, type XGBoostOptions } from './xgboost.js';
 import { VERSION } from '../version.js';
 
 export interface ModelOptions {
@@ -39,6 +40,9 @@ export class Model {
 
   /** @internal use the static factories. */
   constructor(table: ModelTable, schema: FeatureSchema, opts?: ModelOptions) {
+    if (table.kind === 'adaptive') {
+      throw new NextbestError('MODEL_KIND', `"${table.id}" is an adaptive model: its scores depend on learning state; load it with AdaptiveModel.fromBundle`);
+    }
     this.table = table;
     this.schema = schema;
     this.host = new ModelHost(WasmInstance.create(opts?.wasm), table, schema.size);
@@ -49,6 +53,16 @@ export class Model {
   static async fromLinear(spec: LinearSpec, opts?: ModelOptions): Promise<Model> {
     const schema = new FeatureSchema(linearSchemaFromSpec(spec));
     return new Model(compileLinear(spec, schema), schema, opts);
+  }
+
+  /**
+   * A tree ensemble from an XGBoost model file (`save_model` output of 1.x or 2.x):
+   * JSON text or bytes, or UBJ bytes (gzip-compressed files are accepted too).
+   * Scores exactly as XGBoost does; see src/models/xgboost.ts for what is supported.
+   */
+  static async fromXGBoost(bytesOrText: string | Uint8Array | ArrayBuffer, opts?: ModelOptions & XGBoostOptions): Promise<Model> {
+    const { table, features } = importXGBoost(bytesOrText, opts);
+    return new Model(table, new FeatureSchema(features), opts);
   }
 
   /** A scorecard (base points + points per characteristic bin, optional odds scaling) from its readable spec. */
@@ -133,16 +147,21 @@ export class Model {
 
   /** A deployable bundle holding this model and its schema. */
   toBundle(meta?: Partial<Pick<BundleMeta, 'name' | 'version'>>): Uint8Array {
-    return encodeBundle({
-      meta: {
-        name: meta?.name ?? this.id,
-        version: meta?.version ?? '1',
-        created: new Date().toISOString(),
-        generator: `nextbest ${VERSION}`,
-        sources: {},
-      },
-      features: this.schema.toJSON() as FeatureDef[],
-      models: [modelToBundle(this.table)],
-    });
+    return encodeBundle(singleModelPayload(this.table, this.schema, meta));
   }
+}
+
+/** The payload of a bundle holding one model and its schema (Model and AdaptiveModel toBundle). */
+export function singleModelPayload(table: ModelTable, schema: FeatureSchema, meta?: Partial<Pick<BundleMeta, 'name' | 'version'>>): BundlePayload {
+  return {
+    meta: {
+      name: meta?.name ?? table.id,
+      version: meta?.version ?? '1',
+      created: new Date().toISOString(),
+      generator: `nextbest ${VERSION}`,
+      sources: {},
+    },
+    features: schema.toJSON() as FeatureDef[],
+    models: [modelToBundle(table)],
+  };
 }

@@ -8,10 +8,13 @@ import { describe } from '../bundle/binary.js';
 import { linearToBundle, placeLinear, validateLinear, type LinearTable } from './linear.js';
 import { requireObject } from './table.js';
 import { referenceLinearMargin } from '../reference/linear.js';
+import { adaptiveToBundle, placeAdaptive, validateAdaptive, type AdaptiveTable } from './adaptive.js';
+import { placeTrees, treesToBundle, validateTrees, type TreesTable } from './trees.js';
+import { referenceTreesMargins } from '../reference/trees.js';
 import { placeScorecard, scorecardToBundle, validateScorecard, type ScorecardTable } from './scorecard.js';
 import { referenceScorecardMargin } from '../reference/scorecard.js';
 
-export type ModelTable = LinearTable | ScorecardTable;
+export type ModelTable = LinearTable | ScorecardTable | TreesTable | AdaptiveTable;
 
 interface KindOps<T extends ModelTable> {
   toBundle(t: T): Record<string, unknown>;
@@ -38,6 +41,21 @@ const KINDS: Record<string, KindOps<any>> = {
       out[0] = referenceScorecardMargin(t, row, offset);
     },
   } satisfies KindOps<ScorecardTable>,
+  trees: {
+    toBundle: treesToBundle,
+    validate: validateTrees,
+    place: placeTrees,
+    reference: referenceTreesMargins,
+  } satisfies KindOps<TreesTable>,
+  adaptive: {
+    toBundle: adaptiveToBundle,
+    validate: validateAdaptive,
+    place: placeAdaptive,
+    reference: (t: AdaptiveTable) => {
+      // An adaptive model's output depends on its learning state, which a table does not hold.
+      throw new NextbestError('MODEL_KIND', `adaptive model "${t.id}" is scored with its learning state: use referenceAdaptivePropensity (src/reference/adaptive.ts)`);
+    },
+  } satisfies KindOps<AdaptiveTable>,
 };
 
 function opsFor(kind: unknown, what: string): KindOps<ModelTable> {

@@ -23,4 +23,44 @@ export interface KernelExports {
   journeyValue(journeys: number, state: number, now: number, valueId: number): number;
   /** Every journey value into out (f64 each). */
   journeyValues(journeys: number, state: number, now: number, out: number): void;
+
+  // Adaptive models (assembly/score/adaptive.ts): model = definition pointer, inst = instance pointer.
+  /** Bins of every predictor of a row into bins (u16 each). */
+  adaptiveBinRow(model: number, row: number, bins: number): void;
+  /** Score of binned predictors (refreshes derived state when stale). */
+  adaptiveScore(model: number, inst: number, bins: number): number;
+  /** Score bin of a score. */
+  adaptiveScoreBin(model: number, score: number): number;
+  /** Propensity of a score (classifier of its score bin). */
+  adaptiveClassify(model: number, inst: number, score: number): number;
+  /** Bins, scores and classifies a row; writes the observation at obs; returns the propensity. */
+  adaptiveObserve(model: number, inst: number, row: number, obs: number): number;
+  /** Learns one outcome of an observation; 0 ok, 1 observation out of range (nothing changed). */
+  adaptiveUpdate(model: number, inst: number, obs: number, positive: number): number;
+  /** Recomputes an instance's caches from its counts and marks it stale. */
+  adaptiveRebuild(model: number, inst: number): void;
+  /** Re-derives predictor activity (AUC) and the classifier (PAV). */
+  adaptiveRefresh(model: number, inst: number): void;
+  /** Bins a row once, then the propensity of each of n instances (pointers at insts) into out (f64). */
+  adaptivePropensities(model: number, insts: number, n: number, row: number, bins: number, out: number): void;
+  /** Exploration of n propensities (props, f64) of n instances into out (f64); one epsilon coin per call. */
+  adaptiveExploreMany(model: number, insts: number, n: number, rng: number, props: number, out: number): void;
+  /** Propensity to rank by under the model's exploration (rng: 16-byte PRNG state; coin: the decision's uniform draw). */
+  adaptiveExplore(model: number, inst: number, rng: number, p: number, coin: number): number;
+  /** 1 when the exposure ramp admits the instance in this decision. */
+  adaptiveAdmit(model: number, inst: number, rng: number): number;
+  /** Beta(p*e, (1-p)*e) draw, e = max(evidence, 2). */
+  thompsonDraw(rng: number, p: number, evidence: number): number;
+  // Seeded PRNG (assembly/shared/prng.ts) on a 16-byte state.
+  prngSeed(state: number, seedLo: number, seedHi: number): void;
+  prngNext(state: number): number;
+  prngUniform(state: number): number;
+  prngNormal(state: number): number;
+  prngGamma(state: number, shape: number): number;
+  prngBeta(state: number, a: number, b: number): number;
+  // Portable log/exp (assembly/shared/logexp.ts), bit-identical to src/reference/logexp.ts.
+  plog(x: number): number;
+  pexp(x: number): number;
+  /** Table-driven log of the adaptive hot paths, bit-identical to src/reference/logexp.ts tlog. */
+  tlog(x: number): number;
 }

@@ -100,7 +100,15 @@ export class WasmInstance {
     const result = instantiateSync<Record<string, unknown>>(compiledModule(variant), imports);
     const ex = result.exports as unknown as KernelExports & { __getString(ptr: number): string };
     getString = (ptr: number) => (ptr ? ex.__getString(ptr) : '');
-    this.exports = ex;
+    // The loader wraps each export in a rest-arguments closure that records the
+    // argument count (an array per call); the kernels take fixed arguments, so
+    // calls go to the raw exports (`.original`), which matters for single rows.
+    const raw: Record<string, unknown> = { ...ex };
+    for (const [k, v] of Object.entries(ex)) {
+      const original = typeof v === 'function' ? (v as { original?: unknown }).original : undefined;
+      if (typeof original === 'function') raw[k] = original;
+    }
+    this.exports = raw as unknown as KernelExports;
     this.memory = ex.memory;
     this.top = align(ex.heapBase(), 16);
     this.refreshViews();

@@ -12,6 +12,8 @@ const script = `
   const m = await nb.Model.fromLinear({ intercept: 1, weights: { a: 2 } });
   const out = m.predictOne({ a: 3 })[0];
   if (out !== 7) throw new Error('bad score ' + out);
+  const am = await nb.AdaptiveModel.create({ features: [{ name: 'a', type: 'numeric' }], predictors: { a: { thresholds: [1] } } });
+  if (am.propensity({ a: 3 }, { action: 'x' }) !== 0.5) throw new Error('bad adaptive propensity');
   console.log('ok', typeof nb.NextbestError);
 `;
 

@@ -1,0 +1,313 @@
+/**
+ * The decision log: what recent decisions offered each customer, so an
+ * outcome can be learned from without the caller resending features.
+ *
+ * Bounds (DecisionLogOptions): at most `maxCustomers` customers (the least
+ * recently decided is forgotten first; a Map's insertion order is the LRU
+ * order) and, per customer, the last `offersPerCustomer` offers in a ring
+ * (the oldest is overwritten first). An offer keeps its decision token and
+ * time, action and channel (interned as small codes), model, learning
+ * instance, score bin and the bin of every predictor: 64 + 2 x predictors
+ * bytes, in two slabs indexed by a customer's slot (one cache line of
+ * metadata per offer, so a lookup touches few lines). The slabs grow by
+ * doubling up to maxCustomers; evicted slots are reused, so steady state
+ * allocates nothing.
+ *
+ * Matching an outcome {customerId, actionId, channel?, token?, at?}: the
+ * newest offer of the customer with that action (and channel, and token, when
+ * given) decided at or before `at`. It is learned from unless it already was
+ * (the first accept or reject counts) or the outcome came more than
+ * `maxAgeMs` after the decision. Impressions are not learned from.
+ */
+import { NextbestError } from '../errors.js';
+import type { FeatureObject } from '../runtime/features.js';
+
+export interface DecisionLogOptions {
+  /** Customers whose recent offers are kept; the least recently decided is forgotten first. Default 100,000. */
+  maxCustomers?: number;
+  /** Offers kept per customer; the oldest is overwritten first. Default 8. */
+  offersPerCustomer?: number;
+  /** Outcomes arriving later than this after the decision are not learned from. Default 30 days. */
+  maxAgeMs?: number;
+}
+
+/** One action a decision offered, with the customer's features at decision time. */
+export interface OfferedAction {
+  actionId: string;
+  channel?: string;
+  /** The adaptive model giving the action's propensity. */
+  modelId: string;
+  features: FeatureObject | Float32Array;
+}
+
+export interface RecordRequest {
+  customerId: string;
+  actionId: string;
+  channel?: string;
+  outcome: 'impression' | 'accept' | 'reject';
+  /** When the outcome happened (epoch ms); offers decided later are not matched. */
+  at?: number;
+  /** The decision token (from offered() or decide), to pick a specific decision; never required. */
+  token?: number;
+}
+
+export type RecordReason = 'learned' | 'no-decision' | 'already-learned' | 'expired' | 'impression';
+
+export interface RecordResult {
+  readonly learned: boolean;
+  readonly reason: RecordReason;
+  /** The adaptive model that learned (when learned). */
+  readonly modelId?: string;
+}
+
+const NO_DECISION: RecordResult = Object.freeze({ learned: false, reason: 'no-decision' as const });
+const ALREADY: RecordResult = Object.freeze({ learned: false, reason: 'already-learned' as const });
+const EXPIRED: RecordResult = Object.freeze({ learned: false, reason: 'expired' as const });
+const IMPRESSION: RecordResult = Object.freeze({ learned: false, reason: 'impression' as const });
+
+/** Where a matched offer's observation is, for the learning update (reused; valid until the next find). */
+export interface LogHit {
+  result: RecordResult | undefined;
+  slot: number;
+  inst: number;
+  bins: Uint16Array;
+  offset: number;
+  scoreBin: number;
+  positive: boolean;
+}
+
+const ID_MAX = 256;
+/** Distinct action and channel ids the log interns, at most. */
+const MAX_CODES = 1 << 20;
+// Offer metadata: 8 f64 (one cache line) per offer.
+const M_TOKEN = 0;
+const M_AT = 1;
+const M_ACTION = 2;
+const M_CHANNEL = 3; // 0: none
+const M_MODEL = 4;
+const M_INST = 5;
+const M_SCORE_BIN = 6;
+const M_DONE = 7;
+const META = 8;
+
+export class DecisionLog {
+  readonly maxCustomers: number;
+  readonly offersPerCustomer: number;
+  readonly maxAgeMs: number;
+  /** Width of a bins row: the most predictors of any adaptive model. */
+  readonly width: number;
+  /** Customers forgotten for the size cap, since creation. */
+  evictions = 0;
+  private readonly customers = new Map<string, number>();
+  private readonly codes = new Map<string, number>();
+  private capacity = 0;
+  private used = 0;
+  private meta = new Float64Array(0);
+  private bins = new Uint16Array(0);
+  /** Per slot: next ring position and offers held. */
+  private ring = new Int32Array(0);
+  private current = -1;
+  private currentCustomer = '';
+  private pendingAt = NaN;
+  private nextToken = 1;
+  private readonly hit: LogHit = { result: undefined, slot: 0, inst: 0, bins: new Uint16Array(0), offset: 0, scoreBin: 0, positive: false };
+
+  constructor(width: number, opts: DecisionLogOptions = {}) {
+    if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', 'learning.log options must be an object');
+    const maxCustomers = opts.maxCustomers ?? 100_000;
+    const k = opts.offersPerCustomer ?? 8;
+    const maxAge = opts.maxAgeMs ?? 30 * 86_400_000;
+    if (!Number.isInteger(maxCustomers) || maxCustomers < 1 || maxCustomers > 1 << 26) {
+      throw new NextbestError('OPTION_INVALID', `learning.log.maxCustomers must be an integer in [1, 2^26], got ${String(opts.maxCustomers)}`);
+    }
+    if (!Number.isInteger(k) || k < 1 || k > 1024) {
+      throw new NextbestError('OPTION_INVALID', `learning.log.offersPerCustomer must be an integer in [1, 1024], got ${String(opts.offersPerCustomer)}`);
+    }
+    if (typeof maxAge !== 'number' || !(maxAge > 0)) {
+      throw new NextbestError('OPTION_INVALID', `learning.log.maxAgeMs must be a positive number of milliseconds, got ${String(opts.maxAgeMs)}`);
+    }
+    this.maxCustomers = maxCustomers;
+    this.offersPerCustomer = k;
+    this.maxAgeMs = maxAge;
+    this.width = Math.max(1, width);
+  }
+
+  /** Customers in the log. */
+  get size(): number {
+    return this.customers.size;
+  }
+
+  /** Starts logging a decision for a customer; returns its token (given, or the next of a counter). */
+  begin(customerId: string, at: number | undefined, token: number | undefined): number {
+    checkId(customerId, 'customerId');
+    if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at))) {
+      throw new NextbestError('ARGUMENT_INVALID', `a decision time must be finite epoch milliseconds, got ${String(at)}`);
+    }
+    let tok: number;
+    if (token === undefined) tok = this.nextToken++;
+    else if (!Number.isSafeInteger(token) || token < 0) throw new NextbestError('ARGUMENT_INVALID', `a decision token is a non-negative safe integer, got ${String(token)}`);
+    else tok = token;
+    let slot = this.customers.get(customerId);
+    if (slot !== undefined) {
+      this.customers.delete(customerId); // re-inserted below: most recently decided
+    } else {
+      if (this.customers.size >= this.maxCustomers) {
+        const oldest = this.customers.keys().next().value as string;
+        slot = this.customers.get(oldest)!;
+        this.customers.delete(oldest);
+        this.evictions++;
+      } else {
+        if (this.used === this.capacity) this.grow();
+        slot = this.used++;
+      }
+      this.ring[2 * slot] = 0;
+      this.ring[2 * slot + 1] = 0;
+    }
+    this.customers.set(customerId, slot);
+    this.current = slot;
+    this.currentCustomer = customerId;
+    this.pendingAt = at ?? NaN;
+    return tok;
+  }
+
+  /** Adds one offer to the decision begun last for this customer. */
+  add(customerId: string, token: number, actionId: string, channel: string | undefined, slot: number, inst: number, scoreBin: number, bins: Uint16Array): void {
+    const c = this.current;
+    if (c < 0 || this.currentCustomer !== customerId) {
+      throw new NextbestError('ARGUMENT_INVALID', `decision log: add() for "${String(customerId).slice(0, 64)}" without begin()`);
+    }
+    checkId(actionId, 'actionId');
+    if (channel !== undefined) checkId(channel, 'channel');
+    if (bins.length > this.width) throw new NextbestError('ARGUMENT_INVALID', `decision log: ${bins.length} bins, at most ${this.width}`);
+    const k = this.offersPerCustomer;
+    const i = this.ring[2 * c]!;
+    const o = c * k + i;
+    const m = o * META;
+    const meta = this.meta;
+    meta[m + M_TOKEN] = token;
+    meta[m + M_AT] = this.pendingAt;
+    meta[m + M_ACTION] = this.intern(actionId);
+    meta[m + M_CHANNEL] = channel === undefined ? 0 : this.intern(channel);
+    meta[m + M_MODEL] = slot;
+    meta[m + M_INST] = inst;
+    meta[m + M_SCORE_BIN] = scoreBin;
+    meta[m + M_DONE] = 0;
+    this.bins.set(bins, o * this.width);
+    this.ring[2 * c] = (i + 1) % k;
+    if (this.ring[2 * c + 1]! < k) this.ring[2 * c + 1]!++;
+  }
+
+  /**
+   * Finds the offer an outcome is about and marks it learned. `result` is set
+   * when there is nothing to learn (no decision, already learned, expired,
+   * impression); otherwise the hit says where the observation is.
+   */
+  find(req: RecordRequest): LogHit {
+    const hit = this.hit;
+    if (req === null || typeof req !== 'object') throw new NextbestError('ARGUMENT_INVALID', 'record: expected { customerId, actionId, channel?, outcome, at?, token? }');
+    checkId(req.customerId, 'customerId');
+    checkId(req.actionId, 'actionId');
+    if (req.channel !== undefined) checkId(req.channel, 'channel');
+    const outcome = req.outcome;
+    if (outcome !== 'accept' && outcome !== 'reject' && outcome !== 'impression') {
+      throw new NextbestError('ARGUMENT_INVALID', `record: outcome must be "impression", "accept" or "reject", got ${JSON.stringify(outcome)?.slice(0, 40)}`);
+    }
+    const at = req.at;
+    if (at !== undefined && (typeof at !== 'number' || !Number.isFinite(at))) {
+      throw new NextbestError('ARGUMENT_INVALID', `record: at must be finite epoch milliseconds, got ${String(at)}`);
+    }
+    const token = req.token;
+    if (token !== undefined && (!Number.isSafeInteger(token) || token < 0)) {
+      throw new NextbestError('ARGUMENT_INVALID', `record: token must be a decision token (a non-negative safe integer), got ${String(token)}`);
+    }
+    if (outcome === 'impression') {
+      hit.result = IMPRESSION;
+      return hit;
+    }
+    hit.result = NO_DECISION;
+    const c = this.customers.get(req.customerId);
+    if (c === undefined) return hit;
+    const action = this.codes.get(req.actionId);
+    if (action === undefined) return hit;
+    let channel = -1;
+    if (req.channel !== undefined) {
+      const code = this.codes.get(req.channel);
+      if (code === undefined) return hit;
+      channel = code;
+    }
+    const k = this.offersPerCustomer;
+    const meta = this.meta;
+    const head = this.ring[2 * c]!;
+    const count = this.ring[2 * c + 1]!;
+    for (let n = 0; n < count; n++) {
+      const i = (head - 1 - n + k) % k;
+      const m = (c * k + i) * META;
+      if (meta[m + M_ACTION] !== action) continue;
+      if (channel >= 0 && meta[m + M_CHANNEL] !== channel) continue;
+      if (token !== undefined && meta[m + M_TOKEN] !== token) continue;
+      const decidedAt = meta[m + M_AT]!;
+      if (at !== undefined && decidedAt > at) continue; // decided after the outcome: not this one
+      if (meta[m + M_DONE] !== 0) {
+        hit.result = ALREADY;
+        return hit;
+      }
+      if (at !== undefined && at - decidedAt > this.maxAgeMs) {
+        hit.result = EXPIRED;
+        return hit;
+      }
+      meta[m + M_DONE] = 1;
+      hit.result = undefined;
+      hit.slot = meta[m + M_MODEL]!;
+      hit.inst = meta[m + M_INST]!;
+      hit.bins = this.bins;
+      hit.offset = (c * k + i) * this.width;
+      hit.scoreBin = meta[m + M_SCORE_BIN]!;
+      hit.positive = outcome === 'accept';
+      return hit;
+    }
+    return hit;
+  }
+
+  /** Forgets everything (e.g. after a bundle reload changed the adaptive models). */
+  clear(): void {
+    this.customers.clear();
+    this.used = 0;
+    this.current = -1;
+    this.currentCustomer = '';
+  }
+
+  /** Small integer code of an action or channel id (1, 2, ...). */
+  private intern(id: string): number {
+    let code = this.codes.get(id);
+    if (code === undefined) {
+      if (this.codes.size >= MAX_CODES) {
+        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`);
+      }
+      code = this.codes.size + 1;
+      this.codes.set(id, code);
+    }
+    return code;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.maxCustomers, Math.max(1024, this.capacity * 2));
+    const k = this.offersPerCustomer;
+    const meta = new Float64Array(capacity * k * META);
+    meta.set(this.meta);
+    const bins = new Uint16Array(capacity * k * this.width);
+    bins.set(this.bins);
+    const ring = new Int32Array(capacity * 2);
+    ring.set(this.ring);
+    this.meta = meta;
+    this.bins = bins;
+    this.ring = ring;
+    this.capacity = capacity;
+  }
+}
+
+/** Checks an id (customer, action, channel): a non-empty string of at most 256 characters. */
+export function checkId(v: unknown, what: string): void {
+  if (typeof v !== 'string' || v.length === 0 || v.length > ID_MAX) {
+    throw new NextbestError('ARGUMENT_INVALID', `${what} must be a non-empty string of at most ${ID_MAX} characters, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The plain-TypeScript twins of the kernels, bundled as dist/reference.{js,cjs}
+ * for the benchmarks' plain-JS peers. Internal: not part of the package's
+ * public exports and free to change.
+ */
+export { referenceLinearMargin } from './linear.js';
+export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } from './trees.js';
+export { referenceAdaptiveObserve, referenceCounts } from './adaptive.js';
+// the counts of a learning snapshot, to hand an adaptive model's state to its twin
+export { decodeLearning } from '../adaptive/snapshot.js';
