@@ -27,6 +27,7 @@ import {
   type JourneyMatch,
   type JourneyStats,
   type ObserveOptions,
+  type ObserveStateOptions,
   type ObserveResult,
   type ObserveStateResult,
 } from './runtime/journeys.js';
@@ -158,7 +159,7 @@ export class Engine {
   }
 
   /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. */
-  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveOptions): ObserveStateResult {
+  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
     return this.journeyRuntime().observeState(state, event, opts);
   }
 

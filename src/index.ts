@@ -43,6 +43,7 @@ export {
   type JourneyMatchStep,
   type JourneyStats,
   type ObserveOptions,
+  type ObserveStateOptions,
   type ObserveResult,
   type ObserveStateResult,
   type AdvanceStateResult,

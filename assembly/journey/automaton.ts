@@ -23,11 +23,11 @@ import {
   JT_N_DEADLINES, JT_N_JOURNEYS, JT_N_TYPES, JT_OUT_BYTES, JT_SECTION, JT_SECTION_SIZE, JT_TYPE_AGGS,
   JT_TYPE_INDEX, JT_TYPE_JOURNEYS,
   JR_ABSENCE, JR_BLOCK, JR_FLAGS, JR_GUARDS, JR_GUARD_LISTS, JR_INDEX, JR_K, JR_MATCH_BYTES, JR_N_REFS,
-  JR_REFS, JR_RUN_BYTES, JR_SLOTS, JR_STEPS, JR_WITHIN,
+  JR_POS, JR_REFS, JR_RUN_BYTES, JR_SLOTS, JR_STEPS, JR_WITHIN,
   JF_ABSENCE, JF_GAPS, JF_NO_SKIP, JF_PRUNE,
   SR_CAPS, SR_COUNT, SR_FIRST, SR_FLAGS, SR_LAST, SR_MAX, SR_MIN, SR_N_CAPS, SR_OUT, SR_OUT_CAPS, SR_PROG,
   SR_SIZE, SR_TYPE, SF_CONSECUTIVE, SF_OPTIONAL, SF_STRICT,
-  REF_CAPTURE, REF_COUNT, REF_FIRST,
+  REF_CAPTURE, REF_COUNT, REF_FIRST, CAP_F32, CAP_SIZE, CAP_U8,
   SEC_DROPPED, SEC_LAST_EVENT, SEC_LATE, JB_COUNT, JB_LAST_MATCH, JB_RUNS, GAP_BIT,
   BASE_UNIT, MAX_TIME, MAX_V, OUT_COUNT, OUT_DROPPED, OUT_FLAGS, OUT_FLAG_REBASED, OUT_HEADER,
   baseOf, decodeTime, encodeTime,
@@ -48,6 +48,8 @@ let outEnd: usize = 0;
 let outMatches: i32 = 0;
 let outDropped: i32 = 0;
 let outFlags: i32 = 0;
+// Count of the step that took the latest event (a step may keep no count byte: see the layout).
+let takenCount: i32 = 0;
 
 // ---- small readers
 
@@ -70,6 +72,52 @@ let outFlags: i32 = 0;
 // @ts-ignore: decorator
 @inline function timeField(run: usize, off: i32): u32 {
   return off >= 0 ? load<u32>(run + <usize>off) : 0;
+}
+
+/**
+ * The run's position: the step (1..k) that took its latest event, 0 for an
+ * unused slot. A journey without a position byte (one step, no strict
+ * contiguity) is at step 1 whenever its first time is set.
+ */
+function posOf(j: usize, run: usize): i32 {
+  const o = load<i32>(j, JR_POS);
+  if (o >= 0) return <i32>(load<u8>(run + <usize>o) & 0x7f);
+  return timeField(run, load<i32>(stepAt(j, 0), SR_FIRST)) != 0 ? 1 : 0;
+}
+
+/** The run skipped an event since its latest one (only journeys with a position byte track this). */
+function gapOf(j: usize, run: usize): bool {
+  const o = load<i32>(j, JR_POS);
+  return o >= 0 && (<u32>load<u8>(run + <usize>o) & GAP_BIT) != 0;
+}
+
+function setPos(j: usize, run: usize, pos: i32, gap: bool): void {
+  const o = load<i32>(j, JR_POS);
+  if (o >= 0) store<u8>(run + <usize>o, <u8>(pos | (gap ? GAP_BIT : 0)));
+}
+
+/** A captured value as a number: float32, or a code stored as code + 1 (0: missing). */
+function captureAt(cap: usize, run: usize): f64 {
+  const off = load<i32>(cap, 4);
+  if (off < 0) return NaN;
+  const kind = load<i32>(cap, 8);
+  if (kind == CAP_F32) return <f64>load<f32>(run + <usize>off);
+  const x = kind == CAP_U8 ? <u32>load<u8>(run + <usize>off) : <u32>load<u16>(run + <usize>off);
+  return x == 0 ? NaN : <f64>(x - 1);
+}
+
+function storeCapture(cap: usize, run: usize, v: f64): void {
+  const off = load<i32>(cap, 4);
+  if (off < 0) return;
+  const kind = load<i32>(cap, 8);
+  if (kind == CAP_F32) {
+    store<f32>(run + <usize>off, <f32>v);
+    return;
+  }
+  // a category code in its dictionary, else missing
+  const code: u32 = v >= 0 && v < <f64>load<i32>(cap, 12) && v == Math.floor(v) ? <u32>v + 1 : 0;
+  if (kind == CAP_U8) store<u8>(run + <usize>off, <u8>code);
+  else store<u16>(run + <usize>off, <u16>code);
 }
 
 /** Events step s has taken in this run (a step without a count field took one once reached). */
@@ -98,10 +146,10 @@ function inAbsence(j: usize, run: usize, pos: i32, k: i32): bool {
 // ---- run lists
 
 /** Number of runs: the leading slots with a position in 1..k. Later slots are cleared. */
-function liveRuns(block: usize, k: i32, slots: i32, runBytes: i32): i32 {
+function liveRuns(j: usize, block: usize, k: i32, slots: i32, runBytes: i32): i32 {
   let n = 0;
   while (n < slots) {
-    const p = <i32>(load<u8>(runAt(block, runBytes, n)) & 0x7f);
+    const p = posOf(j, runAt(block, runBytes, n));
     if (p < 1 || p > k) break;
     n++;
   }
@@ -141,8 +189,8 @@ function fillRefs(j: usize, run: usize, base: f64, frame: usize): void {
     else if (field == REF_FIRST) x = decodeTime(base, v);
     else if (field == REF_COUNT) x = <f64>countOf(step, run);
     else if (field == REF_CAPTURE) {
-      const off = load<i32>(ref, 12);
-      x = off >= 0 ? <f64>load<f32>(run + <usize>off) : NaN;
+      const cap = <usize>load<i32>(ref, 12);
+      x = cap != 0 ? captureAt(cap, run) : NaN;
     } else x = lastTimeOf(step, run, base);
     store<f64>(slot, x);
   }
@@ -164,6 +212,7 @@ function absenceSeen(j: usize, list: i32, type: i32, frame: usize, features: usi
 
 /** Step `step` takes the event: its count becomes `count`, its last time t, its captures the event's. */
 function take(step: usize, run: usize, base: f64, t: f64, count: i32, frame: usize): void {
+  takenCount = count;
   const v = encodeTime(base, t);
   const first = load<i32>(step, SR_FIRST);
   if (count == 1 && first >= 0) store<u32>(run + <usize>first, v);
@@ -173,10 +222,7 @@ function take(step: usize, run: usize, base: f64, t: f64, count: i32, frame: usi
   if (c >= 0) store<u8>(run + <usize>c, <u8>count);
   const n = load<i32>(step, SR_N_CAPS);
   let cap = <usize>load<i32>(step, SR_CAPS);
-  for (let i = 0; i < n; i++, cap += 8) {
-    const off = load<i32>(cap, 4);
-    if (off >= 0) store<f32>(run + <usize>off, <f32>load<f64>(frame + <usize>load<i32>(cap)));
-  }
+  for (let i = 0; i < n; i++, cap += CAP_SIZE) storeCapture(cap, run, load<f64>(frame + <usize>load<i32>(cap)));
 }
 
 /** Whether the run can still take an event after skipping one (gap: the skip broke strict contiguity). */
@@ -203,7 +249,7 @@ function stepRun(j: usize, run: usize, pos: i32, k: i32, base: f64, t: f64, type
   const count = countOf(step, run);
   const min = load<i32>(step, SR_MIN);
   const max = load<i32>(step, SR_MAX);
-  const gap = (<u32>load<u8>(run) & GAP_BIT) != 0;
+  const gap = gapOf(j, run);
   if (load<i32>(j, JR_N_REFS) > 0) fillRefs(j, run, base, frame);
   // Absences watch from the moment the current step has its minimum.
   if (count >= min && (pos < k || (flags & JF_ABSENCE) != 0) && absenceSeen(j, pos - 1, type, frame, features)) return KILLED;
@@ -218,7 +264,7 @@ function stepRun(j: usize, run: usize, pos: i32, k: i32, base: f64, t: f64, type
   ) {
     const c = count < 255 ? count + 1 : 255;
     take(step, run, base, t, c, frame);
-    store<u8>(run, <u8>pos);
+    setPos(j, run, pos, false);
     return pos == k && (flags & JF_ABSENCE) == 0 && c >= min ? COMPLETED : KEPT;
   }
   // Then the next step, or one after optional steps.
@@ -233,7 +279,7 @@ function stepRun(j: usize, run: usize, pos: i32, k: i32, base: f64, t: f64, type
         holds(load<i32>(next, SR_PROG), frame, features)
       ) {
         take(next, run, base, t, 1, frame);
-        store<u8>(run, <u8>(s + 1));
+        setPos(j, run, s + 1, false);
         return s + 1 == k && (flags & JF_ABSENCE) == 0 && load<i32>(next, SR_MIN) <= 1 ? COMPLETED : KEPT;
       }
       if ((nflags & SF_OPTIONAL) == 0) break;
@@ -243,7 +289,7 @@ function stepRun(j: usize, run: usize, pos: i32, k: i32, base: f64, t: f64, type
   let nowGap = gap;
   if ((flags & JF_GAPS) != 0) {
     nowGap = true;
-    store<u8>(run, <u8>(pos | GAP_BIT));
+    setPos(j, run, pos, true);
   }
   return survives(j, run, pos, k, count, nowGap) ? KEPT : KILLED;
 }
@@ -271,9 +317,10 @@ function emit(j: usize, run: usize, base: f64, time: f64, completing: bool, fram
       const first = run == 0 ? 0 : timeField(run, load<i32>(step, SR_FIRST));
       store<f64>(o, first != 0 ? decodeTime(base, first) : time);
       store<f64>(o, time, 8);
-      store<f64>(o, run == 0 || load<i32>(step, SR_COUNT) < 0 ? 1 : <f64>load<u8>(run + <usize>load<i32>(step, SR_COUNT)), 16);
-      for (let c = 0; c < nCaps; c++, cap += 8, oc += 8) {
-        store<f64>(oc, <f64><f32>load<f64>(frame + <usize>load<i32>(cap)));
+      store<f64>(o, run == 0 ? 1 : <f64>takenCount, 16);
+      for (let c = 0; c < nCaps; c++, cap += CAP_SIZE, oc += 8) {
+        const v = load<f64>(frame + <usize>load<i32>(cap));
+        store<f64>(oc, load<i32>(cap, 8) == CAP_F32 ? <f64><f32>v : v);
       }
       continue;
     }
@@ -288,10 +335,7 @@ function emit(j: usize, run: usize, base: f64, time: f64, completing: bool, fram
     store<f64>(o, decodeTime(base, v));
     store<f64>(o, lastTimeOf(step, run, base), 8);
     store<f64>(o, <f64>countOf(step, run), 16);
-    for (let c = 0; c < nCaps; c++, cap += 8, oc += 8) {
-      const off = load<i32>(cap, 4);
-      store<f64>(oc, off >= 0 ? <f64>load<f32>(run + <usize>off) : NaN);
-    }
+    for (let c = 0; c < nCaps; c++, cap += CAP_SIZE, oc += 8) store<f64>(oc, captureAt(cap, run));
   }
 }
 
@@ -306,13 +350,13 @@ function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): void {
   const block = sec + <usize>load<i32>(j, JR_BLOCK);
   const window = load<f64>(j, JR_ABSENCE);
   const last = stepAt(j, k - 1);
-  let n = liveRuns(block, k, slots, rb);
+  let n = liveRuns(j, block, k, slots, rb);
   while (n > 0) {
     let best = -1;
     let bestTime: f64 = Infinity;
     for (let i = 0; i < n; i++) {
       const run = runAt(block, rb, i);
-      if (!inAbsence(j, run, <i32>(load<u8>(run) & 0x7f), k)) continue;
+      if (!inAbsence(j, run, posOf(j, run), k)) continue;
       const deadline = lastTimeOf(last, run, base) + window;
       if (deadline <= now && deadline < bestTime) {
         best = i;
@@ -339,12 +383,12 @@ function fireAllDeadlines(jt: usize, sec: usize, now: f64): void {
 
 /** The situation of a run that decides its future: position, gap, and the current step's count as far as it matters. */
 function situation(j: usize, run: usize): i32 {
-  const b = <i32>load<u8>(run);
-  const step = stepAt(j, (b & 0x7f) - 1);
+  const pos = posOf(j, run);
+  const step = stepAt(j, pos - 1);
   let c = countOf(step, run);
   const min = load<i32>(step, SR_MIN);
   if (load<i32>(step, SR_MAX) == 0 && c > min) c = min;
-  return (b << 8) | c;
+  return (pos << 9) | (gapOf(j, run) ? 256 : 0) | c;
 }
 
 /** Keeps one run per situation: the one that started last (ties: the newer). */
@@ -382,11 +426,11 @@ function journeyEvent(j: usize, sec: usize, base: f64, t: f64, type: i32, frame:
   const flags = load<i32>(j, JR_FLAGS);
   const block = sec + <usize>load<i32>(j, JR_BLOCK);
   const within = load<f64>(j, JR_WITHIN);
-  let n = slots > 0 ? liveRuns(block, k, slots, rb) : 0;
+  let n = slots > 0 ? liveRuns(j, block, k, slots, rb) : 0;
   let i = 0;
   while (i < n) {
     const run = runAt(block, rb, i);
-    const pos = <i32>(load<u8>(run) & 0x7f);
+    const pos = posOf(j, run);
     if (!inAbsence(j, run, pos, k) && !(t - startOf(j, run, base) < within)) {
       removeRun(block, rb, i, n);
       n--;
@@ -420,7 +464,7 @@ function journeyEvent(j: usize, sec: usize, base: f64, t: f64, type: i32, frame:
     // The new run's situation: position 1, no gap, one event.
     for (let m = 0; m < n; m++) {
       const rm = runAt(block, rb, m);
-      if (situation(j, rm) != (1 << 8 | 1)) continue;
+      if (situation(j, rm) != ((1 << 9) | 1)) continue;
       if (startOf(j, rm, base) > t) return; // the existing one started later: it stays
       removeRun(block, rb, m, n);
       n--;
@@ -428,13 +472,29 @@ function journeyEvent(j: usize, sec: usize, base: f64, t: f64, type: i32, frame:
     }
   }
   if (n == slots) {
-    removeRun(block, rb, 0, n);
-    n--;
+    // Full: drop the least advanced run (earliest position, fewest events
+    // there, oldest among equals); the new one is at position 1 with one event.
     outDropped++;
+    let victim = n;
+    let vp = 1;
+    let vc = 1;
+    for (let m = 0; m < n; m++) {
+      const rm = runAt(block, rb, m);
+      const p = posOf(j, rm);
+      const c = countOf(stepAt(j, p - 1), rm);
+      if (p < vp || (p == vp && (c < vc || (c == vc && m < victim)))) {
+        victim = m;
+        vp = p;
+        vc = c;
+      }
+    }
+    if (victim == n) return; // the new run is the least advanced: not started
+    removeRun(block, rb, victim, n);
+    n--;
   }
   const run = runAt(block, rb, n);
   memory.fill(run, 0, <usize>rb);
-  store<u8>(run, 1);
+  setPos(j, run, 1, false);
   take(first, run, base, t, 1, frame);
 }
 
@@ -474,11 +534,11 @@ function rebase(jt: usize, sec: usize, ref: f64): void {
     const rb = load<i32>(j, JR_RUN_BYTES);
     const within = load<f64>(j, JR_WITHIN);
     const window = load<f64>(j, JR_ABSENCE);
-    let n = liveRuns(block, k, slots, rb);
+    let n = liveRuns(j, block, k, slots, rb);
     let i = 0;
     while (i < n) {
       const run = runAt(block, rb, i);
-      const pos = <i32>(load<u8>(run) & 0x7f);
+      const pos = posOf(j, run);
       let keep = inAbsence(j, run, pos, k)
         ? lastTimeOf(stepAt(j, k - 1), run, oldBase) + window > ref
         : ref - startOf(j, run, oldBase) < within;
@@ -547,8 +607,8 @@ function endOut(sec: usize): i32 {
   store<i32>(outStart, outDropped, OUT_DROPPED);
   store<i32>(outStart, outFlags, OUT_FLAGS);
   if (outDropped > 0) {
-    const d = <i32>load<u16>(sec, SEC_DROPPED) + outDropped;
-    store<u16>(sec, <u16>(d < 0xffff ? d : 0xffff), SEC_DROPPED);
+    const d = <i32>load<u8>(sec, SEC_DROPPED) + outDropped;
+    store<u8>(sec, <u8>(d < 0xff ? d : 0xff), SEC_DROPPED);
   }
   return outMatches;
 }
@@ -575,8 +635,8 @@ export function journeyObserve(jt: usize, state: usize, type: i32, frame: usize,
   } else {
     const base = baseOf(sec);
     if (t < decodeTime(base, lastV) - lateness || t < base) {
-      const late = load<u16>(sec, SEC_LATE);
-      if (late < 0xffff) store<u16>(sec, late + 1, SEC_LATE);
+      const late = load<u8>(sec, SEC_LATE);
+      if (late < 0xff) store<u8>(sec, late + 1, SEC_LATE);
       return REJECTED_LATE;
     }
   }

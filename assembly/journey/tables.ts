@@ -19,12 +19,13 @@
 //   +24 f64 within (ms)  +32 f64 absence window (ms)  +40 f64 activeFor (ms)
 //   +48 steps (k records of SR_SIZE)  +52 guard lists: k entries {start, count} (entry i: absences after
 //   step i; entry k-1: the final absence)  +56 guards: 8 bytes each {eventType, program}
-//   +60 nRefs  +64 refs: 16 bytes each {frame byte offset, step, field, run offset of the capture or -1}
-//   +68 bytes of one match record
+//   +60 nRefs  +64 refs: 16 bytes each {frame byte offset, step, field, capture entry pointer or 0}
+//   +68 bytes of one match record  +72 run offset of the position byte (-1: none, position 1 when used)
 // Step record (SR):
 //   +0 eventType  +4 program (0: none)  +8 min  +12 max (0: unbounded)  +16 flags
 //   +20 run offset of first time (-1: not stored)  +24 of last time  +28 of count
-//   +32 nCaptures  +36 captures: 8 bytes each {frame byte offset of the attribute, run offset or -1}
+//   +32 nCaptures  +36 captures: 16 bytes each {frame byte offset of the attribute, run offset or -1,
+//       kind (0 f32, 1 u8 code + 1, 2 u16 code + 1), dictionary size}
 //   +40 offset of the step in a match record  +44 offset of its captures there
 // Aggregate record (AR):
 //   +0 eventType  +4 filter program (0: none)  +8 value program (0: none)  +12 buckets
@@ -66,6 +67,7 @@ export const JR_GUARDS: usize = 56;
 export const JR_N_REFS: usize = 60;
 export const JR_REFS: usize = 64;
 export const JR_MATCH_BYTES: usize = 68;
+export const JR_POS: usize = 72;
 
 export const JF_NO_SKIP: i32 = 1;
 export const JF_ABSENCE: i32 = 2;
@@ -95,6 +97,11 @@ export const REF_LAST: i32 = 1;
 export const REF_COUNT: i32 = 2;
 export const REF_CAPTURE: i32 = 3;
 
+export const CAP_SIZE: usize = 16;
+export const CAP_F32: i32 = 0;
+export const CAP_U8: i32 = 1;
+export const CAP_U16: i32 = 2;
+
 export const AR_TYPE: usize = 0;
 export const AR_FILTER: usize = 4;
 export const AR_VALUE: usize = 8;
@@ -123,8 +130,8 @@ export const VALUE_AGGREGATE: i32 = 3;
 export const SEC_BASE: usize = 0;
 export const SEC_LAST_EVENT: usize = 4;
 export const SEC_LATE: usize = 8;
-export const SEC_DROPPED: usize = 10;
-export const SEC_HEADER: usize = 12;
+export const SEC_DROPPED: usize = 9;
+export const SEC_HEADER: usize = 10;
 export const JB_LAST_MATCH: usize = 0;
 export const JB_COUNT: usize = 4;
 export const JB_RUNS: usize = 5;

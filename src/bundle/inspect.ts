@@ -140,7 +140,7 @@ export function formatReport(r: BundleReport): string {
   }
   if (r.journeys) {
     lines.push(`events    ${r.journeys.events.length}: ${r.journeys.events.map((e) => e.name).join(', ')}`);
-    lines.push(`journeys  ${r.journeys.items.length} (section ${r.journeys.sectionBytes} bytes incl. a 12-byte header; history kept ${(r.journeys.horizonMs / 86_400_000).toFixed(1)} days)`);
+    lines.push(`journeys  ${r.journeys.items.length} (section ${r.journeys.sectionBytes} bytes incl. a 10-byte header; history kept ${(r.journeys.horizonMs / 86_400_000).toFixed(1)} days)`);
     for (const it of r.journeys.items) {
       lines.push(`  ${it.id.padEnd(24)} ${it.kind.padEnd(9)} ${String(it.bytes).padStart(4)} B${it.slots !== undefined ? `  ${it.slots} partial` : '          '}  ${it.summary}`);
     }

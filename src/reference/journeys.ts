@@ -20,6 +20,7 @@ import { evalReference } from './expr.js';
 const MAX_V = 0xffffffff;
 const MAX_COUNT = 255;
 const MAX_U16 = 0xffff;
+const MAX_U8 = 0xff;
 
 export interface RefEvent {
   type: number;
@@ -80,7 +81,7 @@ export class ReferenceJourneys {
       Object.assign(st, this.fresh());
       st.base = Math.floor(Math.max(0, t - late) / BASE_UNIT_MS) * BASE_UNIT_MS;
     } else if (t < st.lastEvent - late || t < st.base) {
-      st.late = Math.min(MAX_U16, st.late + 1);
+      st.late = Math.min(MAX_U8, st.late + 1);
       return { matches: [], rejected: 'late', dropped: 0, rebased: false };
     }
     // 1. absences whose deadline the event's time has reached
@@ -121,7 +122,7 @@ export class ReferenceJourneys {
   }
 
   private end(st: SectionState): RefResult {
-    st.dropped = Math.min(MAX_U16, st.dropped + this.dropped);
+    st.dropped = Math.min(MAX_U8, st.dropped + this.dropped);
     return { matches: this.out, dropped: this.dropped, rebased: this.rebased };
   }
 
@@ -294,8 +295,18 @@ export class ReferenceJourneys {
       }
     }
     if (runs.length === this.slots[ji]) {
-      runs.shift();
+      // Full: the least advanced partial match goes (earliest step, fewest events there, oldest among equals).
       this.dropped++;
+      const advance = (r: RunState) => [r.pos, r.steps[r.pos - 1]!.count] as const;
+      const all = [...runs, run];
+      let victim = all.length - 1;
+      all.forEach((r, i) => {
+        const [p, c] = advance(r);
+        const [vp, vc] = advance(all[victim]!);
+        if (p < vp || (p === vp && (c < vc || (c === vc && i < victim)))) victim = i;
+      });
+      if (victim === runs.length) return;
+      runs.splice(victim, 1);
     }
     runs.push(run);
   }

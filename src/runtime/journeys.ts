@@ -13,7 +13,7 @@ import { describe } from '../bundle/binary.js';
 import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
-import { BASE_UNIT_MS, OUT_HEADER_BYTES, type SectionLayout } from '../compile/journey/layout.js';
+import { BASE_UNIT_MS, OUT_HEADER_BYTES, type CaptureKind, type SectionLayout } from '../compile/journey/layout.js';
 import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type EventTypeDef, type JourneySet } from '../compile/journey/model.js';
 import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
@@ -30,6 +30,14 @@ export interface JourneyEvent {
 export interface ObserveOptions {
   /** The customer's features, for conditions that read them (missing when not given). */
   features?: FeatureObject | Float32Array;
+}
+
+export interface ObserveStateOptions extends ObserveOptions {
+  /**
+   * Write the new state into this array (of the bundle's state size; it may be
+   * the input state itself, to update it in place) instead of a new one.
+   */
+  into?: Uint8Array;
 }
 
 /** What one step of a pattern matched. */
@@ -97,6 +105,7 @@ const AR_BYTES = 48;
 const JF = { noSkip: 1, absence: 2, gaps: 4, prune: 8 };
 const SF = { optional: 1, strict: 2, consecutive: 4 };
 const REF_CODES = { firstTime: 0, lastTime: 1, count: 2, capture: 3 } as const;
+const CAPTURE_KIND_CODES: Record<CaptureKind, number> = { f32: 0, u8: 1, u16: 2 };
 
 interface Placed {
   table: number;
@@ -120,9 +129,14 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     const l = layout.journeys[ji]!;
     const k = j.steps.length;
     const steps = wasm.alloc(k * SR_BYTES, 16);
+    const capturePtrs: number[][] = [];
     j.steps.forEach((s, si) => {
       const sl = l.steps[si]!;
-      const caps = allocI32(s.captures.flatMap((a, c) => [(1 + a) * 8, sl.captures[c]!]));
+      const attrs = set.events[s.event]!.attributes;
+      const caps = allocI32(
+        s.captures.flatMap((a, c) => [(1 + a) * 8, sl.captures[c]!, CAPTURE_KIND_CODES[sl.captureKinds[c]!], attrs[a]!.categories?.length ?? 0]),
+      );
+      capturePtrs.push(s.captures.map((_, c) => caps + c * 16));
       const b = (steps + si * SR_BYTES) >> 2;
       const w = i32();
       w[b] = s.event;
@@ -148,9 +162,7 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     }
     const listsPtr = allocI32(guardLists);
     const guardsPtr = allocI32(flat.flatMap((g) => [g.event, prog(g.where)]));
-    const refsPtr = allocI32(
-      j.refs.flatMap((r) => [r.slot * 8, r.step, REF_CODES[r.field], r.field === 'capture' ? l.steps[r.step]!.captures[r.capture]! : -1]),
-    );
+    const refsPtr = allocI32(j.refs.flatMap((r) => [r.slot * 8, r.step, REF_CODES[r.field], r.field === 'capture' ? capturePtrs[r.step]![r.capture]! : 0]));
     const p = wasm.alloc(JR_BYTES, 16);
     const b = p >> 2;
     const w = i32();
@@ -172,6 +184,7 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     w2[b + 15] = j.refs.length;
     w2[b + 16] = refsPtr;
     w2[b + 17] = l.matchBytes;
+    w2[b + 18] = l.posOffset;
     return p;
   });
 
@@ -288,6 +301,8 @@ export class JourneyRuntime {
   private readonly outPtr: number;
   private readonly valuesPtr: number;
   private readonly fresh: Uint8Array;
+  private stateView: Uint8Array;
+  private readonly header: number[];
   private featuresSet = true;
   private readonly observeFn: RawFn<[number, number, number, number, number, number]>;
   private readonly advanceFn: RawFn<[number, number, number, number]>;
@@ -310,6 +325,8 @@ export class JourneyRuntime {
     this.outPtr = wasm.alloc(v.layout.outBytes, 16);
     this.valuesPtr = wasm.alloc(Math.max(1, this.values.length) * 8, 16);
     this.fresh = freshState(v.state);
+    this.header = [...this.fresh.subarray(0, 8)];
+    this.stateView = new Uint8Array(wasm.memory.buffer, this.statePtr, v.state.size);
     v.set.events.forEach((def, index) => {
       this.types.set(def.name, {
         index,
@@ -339,7 +356,22 @@ export class JourneyRuntime {
 
   // ---- inputs
 
+  /** The state scratch in linear memory (re-made if memory grew: the old view is detached). */
+  private scratch(): Uint8Array {
+    if (this.stateView.byteLength === 0) this.stateView = new Uint8Array(this.wasm.memory.buffer, this.statePtr, this.state.size);
+    return this.stateView;
+  }
+
   private checkState(s: unknown): Uint8Array {
+    const h = this.header;
+    if (
+      s instanceof Uint8Array &&
+      s.byteLength === this.fresh.byteLength &&
+      s[0] === h[0] && s[1] === h[1] && s[2] === h[2] && s[3] === h[3] &&
+      s[4] === h[4] && s[5] === h[5] && s[6] === h[6] && s[7] === h[7]
+    ) {
+      return s;
+    }
     if (!(s instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', `customer state must be a Uint8Array, got ${describe(s)}`);
     const f = this.fresh;
     if (s.byteLength !== f.byteLength) {
@@ -458,7 +490,7 @@ export class JourneyRuntime {
   private run(event: JourneyEvent, opts: ObserveOptions | undefined, state: Uint8Array): number {
     const type = this.encodeEvent(event);
     this.loadFeatures(opts?.features);
-    this.wasm.u8.set(state, this.statePtr);
+    this.scratch().set(state);
     let r: number;
     try {
       r = this.observeFn(this.table, this.statePtr, type, this.framePtr, this.featuresPtr, this.outPtr);
@@ -483,10 +515,19 @@ export class JourneyRuntime {
   }
 
   /** Observes an event on state bytes the caller keeps; the input array is left as it was. */
-  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveOptions): ObserveStateResult {
+  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
     const s = state === undefined ? this.fresh : this.checkState(state);
+    const into = opts?.into;
+    if (into !== undefined && (!(into instanceof Uint8Array) || into.byteLength !== s.byteLength)) {
+      throw new NextbestError('ARGUMENT_INVALID', `observeState: into must be a Uint8Array of ${s.byteLength} bytes (the state size), got ${describe(into)}`);
+    }
     const r = this.run(event, opts, s);
-    const out = this.wasm.u8.slice(this.statePtr, this.statePtr + s.byteLength);
+    let out: Uint8Array;
+    if (into === undefined) out = this.scratch().slice();
+    else {
+      into.set(this.scratch());
+      out = into;
+    }
     if (r === -1) return { state: out, matches: EMPTY, rejected: 'late' };
     return { state: out, matches: this.afterCall(false) };
   }
@@ -497,8 +538,8 @@ export class JourneyRuntime {
     let s = store.get(customerId);
     if (s !== undefined) this.checkState(s);
     const r = this.run(event, opts, s ?? this.fresh);
-    if (s === undefined) s = this.wasm.u8.slice(this.statePtr, this.statePtr + this.fresh.byteLength);
-    else s.set(this.wasm.u8.subarray(this.statePtr, this.statePtr + s.byteLength));
+    if (s === undefined) s = this.scratch().slice();
+    else s.set(this.scratch());
     store.set(customerId, s);
     if (r === -1) return { matches: EMPTY, rejected: 'late' };
     return { matches: this.afterCall(false) };
@@ -508,7 +549,7 @@ export class JourneyRuntime {
     if (typeof now !== 'number' || !(now >= 0 && now <= JOURNEY_LIMITS.maxTimeMs)) {
       throw new NextbestError('ARGUMENT_INVALID', `advance: now must be epoch milliseconds in [0, 2^48), got ${describe(now)}`);
     }
-    this.wasm.u8.set(state, this.statePtr);
+    this.scratch().set(state);
     try {
       return this.advanceFn(this.table, this.statePtr, now, this.outPtr);
     } catch (e) {
@@ -521,7 +562,7 @@ export class JourneyRuntime {
     const s = this.checkState(state);
     this.advanceInto(s, now);
     const matches = this.afterCall(true);
-    return { state: this.wasm.u8.slice(this.statePtr, this.statePtr + s.byteLength), matches };
+    return { state: this.scratch().slice(), matches };
   }
 
   /** Fires a stored customer's deadlines; the state is written back only when something happened. */
@@ -537,7 +578,7 @@ export class JourneyRuntime {
     const matches = this.afterCall(true);
     const o = this.outPtr >> 2;
     if (matches.length > 0 || this.wasm.i32[o + 2]! & 1) {
-      s.set(this.wasm.u8.subarray(this.statePtr, this.statePtr + s.byteLength));
+      s.set(this.scratch());
       store.set(customerId, s);
     }
     return matches;
@@ -576,7 +617,7 @@ export class JourneyRuntime {
   valuesOf(state: Uint8Array | undefined, now: number): Record<string, number | boolean> {
     const s = state === undefined ? this.fresh : this.checkState(state);
     if (typeof now !== 'number' || now !== now) throw new NextbestError('ARGUMENT_INVALID', `now must be a number of epoch milliseconds, got ${describe(now)}`);
-    this.wasm.u8.set(s, this.statePtr);
+    this.scratch().set(s);
     try {
       this.valuesFn(this.table, this.statePtr, now, this.valuesPtr);
     } catch (e) {
@@ -597,8 +638,8 @@ export class JourneyRuntime {
     const v = new DataView(s.buffer, s.byteOffset + this.sectionOffset, this.layout.size);
     const last = v.getUint32(4, true);
     return {
-      late: v.getUint16(8, true),
-      dropped: v.getUint16(10, true),
+      late: v.getUint8(8),
+      dropped: v.getUint8(9),
       lastEventTime: last === 0 ? null : v.getUint32(0, true) * BASE_UNIT_MS + last - 1,
     };
   }

@@ -11,7 +11,7 @@
  * kernel reads it.
  */
 import { NextbestError } from '../errors.js';
-import { BASE_UNIT_MS, GAP_BIT, JOURNEY_HEADER_BYTES, SECTION_HEADER_BYTES, type SectionLayout } from '../compile/journey/layout.js';
+import { BASE_UNIT_MS, GAP_BIT, JOURNEY_HEADER_BYTES, type CaptureKind, type SectionLayout } from '../compile/journey/layout.js';
 import type { JourneySet } from '../compile/journey/model.js';
 
 export interface StepState {
@@ -76,6 +76,22 @@ export function emptySection(set: Pick<JourneySet, 'journeys' | 'aggregates'>): 
   };
 }
 
+/** A captured value: float32, or a category code stored as code + 1 (0: missing). */
+function writeCapture(v: DataView, at: number, kind: CaptureKind, x: number): void {
+  if (kind === 'f32') v.setFloat32(at, x, true);
+  else {
+    const code = x === x ? x + 1 : 0;
+    if (kind === 'u8') v.setUint8(at, code);
+    else v.setUint16(at, code, true);
+  }
+}
+
+function readCapture(v: DataView, at: number, kind: CaptureKind): number {
+  if (kind === 'f32') return v.getFloat32(at, true);
+  const x = kind === 'u8' ? v.getUint8(at) : v.getUint16(at, true);
+  return x === 0 ? NaN : x - 1;
+}
+
 function enc(base: number, t: number | null): number {
   if (t === null) return 0;
   const v = t - base + 1;
@@ -92,8 +108,8 @@ export function encodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
   if (st.lastEvent === null) return; // an empty section is all zero
   v.setUint32(0, st.base / BASE_UNIT_MS, true);
   v.setUint32(4, enc(st.base, st.lastEvent), true);
-  v.setUint16(8, st.late, true);
-  v.setUint16(10, st.dropped, true);
+  v.setUint8(8, st.late);
+  v.setUint8(9, st.dropped);
   set.journeys.forEach((j, ji) => {
     const jl = layout.journeys[ji]!;
     const js = st.journeys[ji]!;
@@ -103,7 +119,7 @@ export function encodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
     if (js.runs.length > jl.slots) throw new NextbestError('STATE_INVALID', `journey ${j.id}: ${js.runs.length} runs, room for ${jl.slots}`);
     js.runs.forEach((r, i) => {
       const at = b + JOURNEY_HEADER_BYTES + i * jl.runBytes;
-      v.setUint8(at, r.pos | (r.gap ? GAP_BIT : 0));
+      if (jl.posOffset >= 0) v.setUint8(at + jl.posOffset, r.pos | (r.gap ? GAP_BIT : 0));
       r.steps.forEach((s, si) => {
         if (s.first === null) return;
         const sl = jl.steps[si]!;
@@ -111,7 +127,7 @@ export function encodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
         if (sl.last >= 0) v.setUint32(at + sl.last, enc(st.base, s.last), true);
         if (sl.count >= 0) v.setUint8(at + sl.count, s.count);
         sl.captures.forEach((o, c) => {
-          if (o >= 0) v.setFloat32(at + o, s.captures[c]!, true);
+          if (o >= 0) writeCapture(v, at + o, sl.captureKinds[c]!, s.captures[c]!);
         });
       });
     });
@@ -145,8 +161,8 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
   const time = (x: number) => (x === 0 ? null : base + x - 1);
   st.base = base;
   st.lastEvent = time(lastV);
-  st.late = v.getUint16(8, true);
-  st.dropped = v.getUint16(10, true);
+  st.late = v.getUint8(8);
+  st.dropped = v.getUint8(9);
   set.journeys.forEach((j, ji) => {
     const jl = layout.journeys[ji]!;
     const js = st.journeys[ji]!;
@@ -156,7 +172,8 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
     const k = j.steps.length;
     for (let i = 0; i < jl.slots; i++) {
       const at = b + JOURNEY_HEADER_BYTES + i * jl.runBytes;
-      const p = v.getUint8(at) & 0x7f;
+      const first0 = jl.steps[0]!.first;
+      const p = jl.posOffset >= 0 ? v.getUint8(at + jl.posOffset) & 0x7f : first0 >= 0 && v.getUint32(at + first0, true) !== 0 ? 1 : 0;
       if (p < 1 || p > k) break;
       const steps = j.steps.map((s, si): StepState => {
         const sl = jl.steps[si]!;
@@ -167,10 +184,10 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
           first,
           last,
           count: sl.count >= 0 ? v.getUint8(at + sl.count) : 1,
-          captures: sl.captures.map((o) => (o >= 0 ? v.getFloat32(at + o, true) : NaN)),
+          captures: sl.captures.map((o, c) => (o >= 0 ? readCapture(v, at + o, sl.captureKinds[c]!) : NaN)),
         };
       });
-      js.runs.push({ pos: p, gap: (v.getUint8(at) & GAP_BIT) !== 0, steps });
+      js.runs.push({ pos: p, gap: jl.posOffset >= 0 && (v.getUint8(at + jl.posOffset) & GAP_BIT) !== 0, steps });
     }
   });
   set.aggregates.forEach((a, ai) => {

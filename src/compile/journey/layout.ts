@@ -7,9 +7,9 @@
  * Section (little-endian, byte-packed: wasm loads need no alignment):
  *   +0  u32 base        base time in units of 65536 ms (BASE_UNIT_MS)
  *   +4  u32 lastEvent   latest accepted event time (0: no event yet, the section is empty)
- *   +8  u16 late        events refused as late (saturating)
- *   +10 u16 dropped     partial matches dropped because a journey was full (saturating)
- *   +12 journey blocks, then aggregate blocks, in bundle order
+ *   +8  u8  late        events refused as late (saturating)
+ *   +9  u8  dropped     partial matches dropped because a journey was full (saturating)
+ *   +10 journey blocks, then aggregate blocks, in bundle order
  *
  * Times are u32: 0 means "none", v >= 1 means base + (v - 1) ms. When a time
  * would not fit, the section is rebased (docs/journeys.md "State").
@@ -19,9 +19,15 @@
  *   +4  u8  count       matches so far (saturating at 255)
  *   +5  runs[slots]     partial matches, oldest first; unused slots are zero
  * Run (runBytes):
- *   +0  u8  position    1..k: the step that took the run's latest event; 0 unused; bit 7: an event was skipped since (gap)
+ *   +0  u8  position    1..k: the step that took the run's latest event; 0 unused; bit 7: an event was skipped since (gap).
+ *                       Absent for a one-step pattern (unless it is consecutive and ends with an absence):
+ *                       its position is 1, and its first time (0 or not) says whether the slot is used.
  *   then, for each step that a run can rest at, in step order:
- *       u32 first time, u32 last time (steps that repeat), u8 count (steps that repeat), f32 per captured attribute
+ *       u32 first time;
+ *       u32 last time (a step that repeats);
+ *       u8 count (a step a run can rest at with two or more events);
+ *       per captured attribute: u8 / u16 code + 1 (a category whose dictionary has at most 255 / 65535
+ *       values; 0 missing) or f32 (numbers, codes without a dictionary)
  * Aggregate block:
  *   +0  u32 head        newest bucket, relative to the base's bucket, plus 1 (0: empty)
  *   +4  buckets[B]      bucket n at (n mod B): u16 count, f32 sum, f32 min, f32 max (the fields its functions need)
@@ -36,6 +42,8 @@ import {
   tracksGaps,
   type AggFn,
   type AggregateDef,
+  type AttributeDef,
+  type EventTypeDef,
   type JourneyDef,
   type JourneySet,
 } from './model.js';
@@ -43,7 +51,7 @@ import {
 export const SECTION_NAME = 'journeys';
 /** Bumped whenever the encoding below changes. */
 export const SECTION_VERSION = 1;
-export const SECTION_HEADER_BYTES = 12;
+export const SECTION_HEADER_BYTES = 10;
 export const JOURNEY_HEADER_BYTES = 5;
 export const BASE_UNIT_MS = 65536;
 export const TIME_NONE = 0;
@@ -62,16 +70,30 @@ export interface StepLayout {
   first: number;
   last: number;
   count: number;
-  /** Per capture: byte offset of its f32 within a run, -1 when not stored. */
+  /** Per capture: byte offset within a run, -1 when not stored. */
   captures: number[];
+  /** Per capture: how it is stored. */
+  captureKinds: CaptureKind[];
   /** Offset of this step's first/last/count in a match record, and of its captures. */
   outOffset: number;
   outCaptures: number;
 }
 
+export type CaptureKind = 'u8' | 'u16' | 'f32';
+export const CAPTURE_BYTES: Record<CaptureKind, number> = { u8: 1, u16: 2, f32: 4 };
+
+/** How a captured attribute is stored: a small dictionary's code + 1 in one or two bytes, anything else as float32. */
+export function captureKind(a: AttributeDef): CaptureKind {
+  if (a.categories && a.categories.length <= 0xff) return 'u8';
+  if (a.categories && a.categories.length <= 0xffff) return 'u16';
+  return 'f32';
+}
+
 export interface JourneyLayout {
   /** Offset of the journey's block within the section. */
   offset: number;
+  /** Offset of the position byte in a run, -1 when the journey has none (one step, no strict contiguity). */
+  posOffset: number;
   slots: number;
   runBytes: number;
   steps: StepLayout[];
@@ -133,17 +155,32 @@ export function journeySlots(j: JourneyDef): number {
   return isPrunable(j) ? Math.min(j.maxPartialMatches, situations(j)) : j.maxPartialMatches;
 }
 
-function journeyLayout(j: JourneyDef, offset: number): JourneyLayout {
+function journeyLayout(j: JourneyDef, events: EventTypeDef[], offset: number): JourneyLayout {
   const k = j.steps.length;
   const selfRef = (i: number, field: string, capture = -1) =>
     j.refs.some((r) => r.step === i && r.field === field && (field !== 'capture' || r.capture === capture));
-  let at = 1;
+  // One step: the position is always 1, and a skipped event can only matter later (the gap bit)
+  // when a final absence keeps the run alive past it; otherwise a gap kills the run at once.
+  const posOffset = k === 1 && (!tracksGaps(j) || j.absence === null) ? -1 : 0;
+  let at = posOffset + 1;
   let out = MATCH_HEADER_BYTES;
   const steps = j.steps.map((s, i): StepLayout => {
     const rests = restsAt(j, i);
     const repeats = s.max !== 1;
     const beforeEnd = i < k - 1 || j.absence !== null;
-    const l: StepLayout = { rests, first: -1, last: -1, count: -1, captures: s.captures.map(() => -1), outOffset: out, outCaptures: out + MATCH_STEP_BYTES };
+    // counts a run can rest at this step with: up to max before the end, below min at the end
+    const restingCounts = beforeEnd ? (s.max ?? Infinity) : s.min - 1;
+    const captureKinds = s.captures.map((a) => captureKind(events[s.event]!.attributes[a]!));
+    const l: StepLayout = {
+      rests,
+      first: -1,
+      last: -1,
+      count: -1,
+      captures: s.captures.map(() => -1),
+      captureKinds,
+      outOffset: out,
+      outCaptures: out + MATCH_STEP_BYTES,
+    };
     out += MATCH_STEP_BYTES + 8 * s.captures.length;
     if (!rests) return l;
     l.first = at;
@@ -152,21 +189,21 @@ function journeyLayout(j: JourneyDef, offset: number): JourneyLayout {
       l.last = at;
       at += 4;
     }
-    if (repeats) {
+    if (restingCounts >= 2) {
       l.count = at;
       at += 1;
     }
     s.captures.forEach((_, c) => {
       if (beforeEnd || selfRef(i, 'capture', c)) {
         l.captures[c] = at;
-        at += 4;
+        at += CAPTURE_BYTES[captureKinds[c]!];
       }
     });
     return l;
   });
   const slots = journeySlots(j);
   const runBytes = slots === 0 ? 0 : at;
-  return { offset, slots, runBytes, steps, bytes: JOURNEY_HEADER_BYTES + slots * runBytes, matchBytes: out };
+  return { offset, posOffset, slots, runBytes, steps, bytes: JOURNEY_HEADER_BYTES + slots * runBytes, matchBytes: out };
 }
 
 export function aggregateFields(fns: readonly AggFn[]): { count: boolean; sum: boolean; min: boolean; max: boolean } {
@@ -206,11 +243,11 @@ export function requiredHorizon(set: Pick<JourneySet, 'journeys' | 'aggregates' 
   return h;
 }
 
-export function computeLayout(set: Pick<JourneySet, 'journeys' | 'aggregates' | 'settings'>): SectionLayout {
+export function computeLayout(set: Pick<JourneySet, 'journeys' | 'aggregates' | 'settings' | 'events'>): SectionLayout {
   let offset = SECTION_HEADER_BYTES;
   let outBytes = OUT_HEADER_BYTES;
   const journeys = set.journeys.map((j) => {
-    const l = journeyLayout(j, offset);
+    const l = journeyLayout(j, set.events, offset);
     offset += l.bytes;
     outBytes += (l.slots + 1) * l.matchBytes;
     return l;
@@ -231,7 +268,7 @@ export function computeLayout(set: Pick<JourneySet, 'journeys' | 'aggregates' | 
     .update(
       JSON.stringify({
         v: SECTION_VERSION,
-        j: journeys.map((l) => [l.slots, l.runBytes, l.steps.map((s) => [s.first, s.last, s.count, s.captures])]),
+        j: journeys.map((l) => [l.slots, l.runBytes, l.posOffset, l.steps.map((s) => [s.first, s.last, s.count, s.captures, s.captureKinds])]),
         a: aggregates.map((l) => [l.widthMs, l.bucketBytes, l.count, l.sum, l.min, l.max, l.bytes]),
       }),
     )
