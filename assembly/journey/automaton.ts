@@ -19,7 +19,7 @@
 // is bounded by table sizes, and every address is a table offset.
 import { evalProgram } from "../decide/rules";
 import {
-  JT_AGGS, JT_AGG_VALUES, JT_DEADLINES, JT_HORIZON, JT_JOURNEYS, JT_LATENESS, JT_N_AGGS, JT_N_AGG_VALUES,
+  JT_AGGS, JT_AGG_VALUES, JT_DEADLINES, JT_HORIZON, JT_JOURNEYS, JT_LATENESS, JT_N_AGGS,
   JT_N_DEADLINES, JT_N_JOURNEYS, JT_N_TYPES, JT_OUT_BYTES, JT_SECTION, JT_SECTION_SIZE, JT_TYPE_AGGS,
   JT_TYPE_INDEX, JT_TYPE_JOURNEYS,
   JR_ABSENCE, JR_BLOCK, JR_FLAGS, JR_GUARDS, JR_GUARD_LISTS, JR_INDEX, JR_K, JR_MATCH_BYTES, JR_N_REFS,
@@ -29,7 +29,7 @@ import {
   SR_SIZE, SR_TYPE, SF_CONSECUTIVE, SF_OPTIONAL, SF_STRICT,
   REF_CAPTURE, REF_COUNT, REF_FIRST, CAP_F32, CAP_SIZE, CAP_U8,
   SEC_DROPPED, SEC_LAST_EVENT, SEC_LATE, JB_COUNT, JB_LAST_MATCH, JB_RUNS, GAP_BIT,
-  BASE_UNIT, MAX_TIME, MAX_V, OUT_COUNT, OUT_DROPPED, OUT_FLAGS, OUT_FLAG_REBASED, OUT_HEADER,
+  BASE_UNIT, MAX_TIME, MAX_V, TYPE_INDEX_SIZE, OUT_COUNT, OUT_DROPPED, OUT_FLAGS, OUT_FLAG_REBASED, OUT_HEADER,
   baseOf, decodeTime, encodeTime,
 } from "./tables";
 import { aggregateAdd, aggregateRebase, aggregateValue } from "./windows";
@@ -145,14 +145,20 @@ function inAbsence(j: usize, run: usize, pos: i32, k: i32): bool {
 
 // ---- run lists
 
-/** Number of runs: the leading slots with a position in 1..k. Later slots are cleared. */
-function liveRuns(j: usize, block: usize, k: i32, slots: i32, runBytes: i32): i32 {
+/** Number of runs: the leading slots with a position in 1..k. */
+function countRuns(j: usize, block: usize, k: i32, slots: i32, runBytes: i32): i32 {
   let n = 0;
   while (n < slots) {
     const p = posOf(j, runAt(block, runBytes, n));
     if (p < 1 || p > k) break;
     n++;
   }
+  return n;
+}
+
+/** countRuns, and the slots after the runs are cleared (whatever bytes a state brought). */
+function liveRuns(j: usize, block: usize, k: i32, slots: i32, runBytes: i32): i32 {
+  const n = countRuns(j, block, k, slots, runBytes);
   if (n < slots) memory.fill(runAt(block, runBytes, n), 0, <usize>((slots - n) * runBytes));
   return n;
 }
@@ -350,7 +356,7 @@ function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): void {
   const block = sec + <usize>load<i32>(j, JR_BLOCK);
   const window = load<f64>(j, JR_ABSENCE);
   const last = stepAt(j, k - 1);
-  let n = liveRuns(j, block, k, slots, rb);
+  let n = countRuns(j, block, k, slots, rb);
   while (n > 0) {
     let best = -1;
     let bestTime: f64 = Infinity;
@@ -644,13 +650,13 @@ export function journeyObserve(jt: usize, state: usize, type: i32, frame: usize,
   if (t - baseOf(sec) + 1 > MAX_V) rebase(jt, sec, t);
   const base = baseOf(sec);
   // Aggregates first, so that conditions see windows that include this event.
-  const idx = <usize>load<i32>(jt, JT_TYPE_INDEX) + (<usize>type << 4);
+  const idx = <usize>load<i32>(jt, JT_TYPE_INDEX) + <usize>type * TYPE_INDEX_SIZE;
   const aggStart = load<i32>(idx, 8);
   const aggCount = load<i32>(idx, 12);
   let ap = <usize>load<i32>(jt, JT_TYPE_AGGS) + (<usize>aggStart << 2);
   for (let i = 0; i < aggCount; i++, ap += 4) aggregateAdd(<usize>load<i32>(ap), sec, base, t, frame, features);
-  const nv = load<i32>(jt, JT_N_AGG_VALUES);
-  let vp = <usize>load<i32>(jt, JT_AGG_VALUES);
+  const nv = load<i32>(idx, 20);
+  let vp = <usize>load<i32>(jt, JT_AGG_VALUES) + <usize>load<i32>(idx, 16) * 12;
   for (let i = 0; i < nv; i++, vp += 12) {
     store<f64>(frame + <usize>load<i32>(vp), aggregateValue(<usize>load<i32>(vp, 4), sec, base, t, load<i32>(vp, 8), false));
   }

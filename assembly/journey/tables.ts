@@ -5,13 +5,14 @@
 //
 // Journey set (JT):
 //   +0  nJourneys      +4  nAggregates     +8  nEventTypes    +12 sectionOffset (in the state)
-//   +16 sectionSize    +20 typeIndex: per event type 16 bytes {journeyStart, journeyCount, aggStart, aggCount}
+//   +16 sectionSize    +20 typeIndex: per event type 24 bytes {journeyStart, journeyCount, aggStart, aggCount,
+//       valueStart, valueCount} (values: the aggregate values the conditions of its journeys read)
 //   +24 typeJourneys: journey record pointers, grouped by event type
 //   +28 typeAggs: aggregate record pointers, grouped by event type
 //   +32 journeys: record pointer per journey (bundle order)
 //   +36 aggregates: record pointer per aggregate
 //   +40 deadlineJourneys: records of journeys that end with an absence   +44 their count
-//   +48 aggValues: 12 bytes each {frame byte offset, aggregate record, fn}  +52 their count
+//   +48 aggValues: 12 bytes each {frame byte offset, aggregate record, fn}, grouped by event type  +52 their count
 //   +56 values (journeyValue ids): 12 bytes each {kind, record, fn}          +60 their count
 //   +64 f64 allowedLateness (ms)   +72 f64 horizon (ms)   +80 outBytes (capacity of the output region)
 // Journey record (JR):
@@ -51,6 +52,7 @@ export const JT_N_VALUES: usize = 60;
 export const JT_LATENESS: usize = 64;
 export const JT_HORIZON: usize = 72;
 export const JT_OUT_BYTES: usize = 80;
+export const TYPE_INDEX_SIZE: usize = 24;
 
 export const JR_K: usize = 0;
 export const JR_SLOTS: usize = 4;

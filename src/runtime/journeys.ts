@@ -211,13 +211,21 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
   const typeIndex: number[] = [];
   const typeJourneys: number[] = [];
   const typeAggs: number[] = [];
+  const typeValues: number[] = [];
   const interest = set.journeys.map((j) => interestingTypes(j, nTypes));
+  // The frame slots each journey's conditions read (to fill only the aggregate values an event's journeys need).
+  const reads = set.journeys.map((j) => {
+    const progs = [...j.steps.map((s) => s.where), ...j.guards.flat().map((g) => g.where), ...(j.absence?.guards ?? []).map((g) => g.where)];
+    return new Set(progs.filter((p) => p >= 0).flatMap((p) => set.programs[p]!.slotsRead));
+  });
   for (let t = 0; t < nTypes; t++) {
     const js = set.journeys.map((_, i) => i).filter((i) => interest[i]!.has(t));
     const as = set.aggregates.map((_, i) => i).filter((i) => set.aggregates[i]!.event === t);
-    typeIndex.push(typeJourneys.length, js.length, typeAggs.length, as.length);
+    const vs = set.aggValues.filter((v) => js.some((i) => reads[i]!.has(v.slot)));
+    typeIndex.push(typeJourneys.length, js.length, typeAggs.length, as.length, typeValues.length / 3, vs.length);
     typeJourneys.push(...js.map((i) => journeyPtrs[i]!));
     typeAggs.push(...as.map((i) => aggPtrs[i]!));
+    typeValues.push(...vs.flatMap((v) => [v.slot * 8, aggPtrs[v.aggregate]!, AGG_FN_CODES[v.fn]]));
   }
   const deadlines = set.journeys.map((j, i) => (j.absence ? journeyPtrs[i]! : -1)).filter((p) => p >= 0);
   const values = journeyValueDefs(set);
@@ -233,7 +241,7 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     journeys: allocI32(journeyPtrs),
     aggs: allocI32(aggPtrs),
     deadlines: allocI32(deadlines),
-    aggValues: allocI32(set.aggValues.flatMap((av) => [av.slot * 8, aggPtrs[av.aggregate]!, AGG_FN_CODES[av.fn]])),
+    aggValues: allocI32(typeValues),
     values: allocI32(valueEntries),
   };
   const table = wasm.alloc(JT_BYTES, 16);
@@ -252,7 +260,7 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
   w[b + 10] = fields.deadlines;
   w[b + 11] = deadlines.length;
   w[b + 12] = fields.aggValues;
-  w[b + 13] = set.aggValues.length;
+  w[b + 13] = typeValues.length / 3;
   w[b + 14] = fields.values;
   w[b + 15] = values.length;
   const d = f64();
