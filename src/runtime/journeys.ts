@@ -546,9 +546,11 @@ export class JourneyRuntime {
     let s = store.get(customerId);
     if (s !== undefined) this.checkState(s);
     const r = this.run(event, opts, s ?? this.fresh);
-    if (s === undefined) s = this.scratch().slice();
-    else s.set(this.scratch());
-    store.set(customerId, s);
+    if (s === undefined) store.set(customerId, this.scratch().slice());
+    else {
+      s.set(this.scratch());
+      if (store.live !== true) store.set(customerId, s);
+    }
     if (r === -1) return { matches: EMPTY, rejected: 'late' };
     return { matches: this.afterCall(false) };
   }
@@ -587,7 +589,7 @@ export class JourneyRuntime {
     const o = this.outPtr >> 2;
     if (matches.length > 0 || this.wasm.i32[o + 2]! & 1) {
       s.set(this.scratch());
-      store.set(customerId, s);
+      store.set(customerId, s); // also for a live store: a sweep reads with peek, which does not refresh recency
     }
     return matches;
   }

@@ -29,6 +29,8 @@ export class MemoryStore implements StateStore {
   private readonly map = new Map<string, Entry>();
   /** The entry at the most-recently-used end: get then set of one customer (the engine's pattern) reorders once. */
   private newest: Entry | undefined;
+  /** get returns the stored array and refreshes recency: in-place updates need no set. */
+  readonly live = true;
   /** Customers evicted for the size cap, since creation. */
   evictions = 0;
   /** Customers dropped because their TTL expired, since creation. */
