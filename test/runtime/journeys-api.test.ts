@@ -39,6 +39,21 @@ describe('journeys API', () => {
     expect(e.store.size).toBe(0);
   });
 
+  it('observeState writes into a caller array when asked (in place, the same result)', async () => {
+    const e = await Engine.load(BUNDLE);
+    const s0 = e.observeState(undefined, { type: 'device_change', time: T }).state;
+    const ev = { type: 'connect_fail', time: T + M, network: 'mobile' };
+    const copy = e.observeState(s0, ev).state;
+    const mine = s0.slice();
+    const r = e.observeState(mine, ev, { into: mine });
+    expect(r.state).toBe(mine);
+    expect(mine).toEqual(copy);
+    const other = new Uint8Array(s0.byteLength);
+    expect(e.observeState(s0, ev, { into: other }).state).toBe(other);
+    expect(other).toEqual(copy);
+    expect(codeOf(() => e.observeState(s0, ev, { into: new Uint8Array(3) }))).toBe('ARGUMENT_INVALID');
+  });
+
   it('refuses bad events with typed errors and counts them', async () => {
     const e = await Engine.load(BUNDLE);
     const bad: [unknown, string][] = [
