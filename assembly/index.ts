@@ -27,3 +27,6 @@ export {
 export { adaptiveExplore, adaptiveExploreMany, adaptiveAdmit, thompsonDraw } from "./score/explore";
 export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from "./shared/prng";
 export { plog, pexp, tlog } from "./shared/logexp";
+
+// Decisions (assembly/decide/arbitrate.ts): one call per decision; contact history records.
+export { decide, recordContact } from "./decide/arbitrate";

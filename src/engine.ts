@@ -19,7 +19,9 @@ import { ModelHost } from './models/host.js';
 import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
+import { freshState, validateLayout, type StateLayout } from './state/layout.js';
 import { validateJourneys } from './compile/journey/bundle.js';
+import { journeyValueDefs } from './compile/journey/bindings.js';
 import {
   JourneyRuntime,
   type AdvanceStateResult,
@@ -30,7 +32,11 @@ import {
   type ObserveStateOptions,
   type ObserveResult,
   type ObserveStateResult,
+  type TriggeredDecision,
 } from './runtime/journeys.js';
+import { validateDecisions, type TriggerTable } from './decide/tables.js';
+import { Decisions } from './decide/decider.js';
+import type { ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
 import type { AdaptiveTable } from './models/adaptive.js';
 
@@ -77,10 +83,14 @@ export class Engine {
   readonly learning: Learning;
   /** @internal */ readonly wasm: WasmInstance;
   /** @internal */ readonly payload: BundlePayload;
+  /** The per-customer state layout, or undefined when the bundle keeps no customer state. */
+  readonly stateLayout: StateLayout | undefined;
   /** @internal The placed journeys (decisions read journey values through its table). */
   readonly journeys: JourneyRuntime | undefined;
   private readonly models = new Map<string, ModelHost>();
   private readonly encodeOptions: EncodeOptions | undefined;
+  /** Decisions (src/decide/), when the bundle has actions. */
+  private readonly decisions: Decisions | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
     const envelope = decodeEnvelope(bytes);
@@ -100,7 +110,21 @@ export class Engine {
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
     const tables = validateModels(payload.models, this.schema.size);
+    this.stateLayout = payload.state === undefined ? undefined : validateLayout(payload.state);
     const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, this.schema.size, payload.state); // journeys
+    // decisions: validated here, placed below
+    const decisionTables =
+      payload.decisions === undefined
+        ? undefined
+        : validateDecisions(payload.decisions, {
+            features: this.schema.size,
+            contextFields: this.context.size,
+            models: tables,
+            state: this.stateLayout,
+            journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
+            journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
+            ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
+          });
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
@@ -113,6 +137,20 @@ export class Engine {
       encode: opts.encode,
     });
     if (payload.learning !== undefined) this.learning.loadBundleSection(payload.learning);
+    // decisions: placed in the same instance, reading the placed models and the learning instances
+    this.decisions =
+      decisionTables &&
+      new Decisions(
+        this.wasm,
+        decisionTables,
+        new Map([...this.models].map(([id, h]) => [id, { table: h.table, ptr: h.ptr }])),
+        this.schema,
+        this.context,
+        this.stateLayout!,
+        this.learning,
+        opts.encode,
+        this.journeys?.table,
+      );
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -153,14 +191,43 @@ export class Engine {
 
   // ---- journeys (docs/journeys.md)
 
-  /** Observes a customer's event; the customer's state is read from and written back to the store. */
+  /**
+   * Observes a customer's event; the customer's state is read from and written
+   * back to the store. Matches of journeys that triggers name request decisions
+   * (returned as `decisions`).
+   */
   observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
-    return this.journeyRuntime().observe(this.store, customerId, event, opts);
+    const r = this.journeyRuntime().observe(this.store, customerId, event, opts);
+    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
+    const decisions = this.triggered(r.matches, opts, (req, o) => this.decide({ ...req, customerId }, o));
+    return decisions.length > 0 ? { ...r, decisions } : r;
   }
 
   /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. */
   observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
-    return this.journeyRuntime().observeState(state, event, opts);
+    const r = this.journeyRuntime().observeState(state, event, opts);
+    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
+    const decisions = this.triggered(r.matches, opts, (req, o) => this.decideState(r.state, req, o).decision);
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /** The decisions the triggers of the bundle request for these matches, in match then trigger order. */
+  private triggered(
+    matches: readonly JourneyMatch[],
+    opts: ObserveOptions | undefined,
+    decide: (req: DecisionRequest, o: DecideOptions) => Decision,
+  ): TriggeredDecision[] {
+    const out: TriggeredDecision[] = [];
+    const d = this.decisions!;
+    for (const m of matches) {
+      for (const t of d.tables.triggers) {
+        if (t.journey !== m.journey) continue;
+        const context: DecisionRequest['context'] = { now: m.time };
+        if (t.channel >= 0) context.channel = d.tables.channels[t.channel]!;
+        out.push({ trigger: t.id, journey: m.journey, time: m.time, decision: decide({ features: opts?.features ?? {}, context }, { limit: t.limit }) });
+      }
+    }
+    return out;
   }
 
   /** Matches that time alone completes for a customer (absence deadlines at or before `now`). */
@@ -199,6 +266,78 @@ export class Engine {
   private journeyRuntime(): JourneyRuntime {
     if (!this.journeys) throw new NextbestError('EVENT_TYPE', `bundle ${this.info.name} declares no events or journeys`);
     return this.journeys;
+  }
+
+  // ---- decisions (src/decide/, docs/decisions.md)
+
+  /** Ids of the bundle's actions, in spec order (empty without decisions). */
+  get actionIds(): string[] {
+    return this.decisions ? this.decisions.tables.actions.map((a) => a.id) : [];
+  }
+
+  /** The bundle's triggers: a journey match requests a decision on a channel. */
+  get triggers(): readonly TriggerTable[] {
+    return this.decisions ? this.decisions.tables.triggers : [];
+  }
+
+  /**
+   * The next best actions for a customer: every action through eligibility,
+   * applicability, suitability, contact policies (the customer's history from
+   * the store), propensity, priority, suppression, exclusion and top-k per
+   * channel, in one kernel call. Does not change the customer's state.
+   */
+  decide(req: DecisionRequest, opts?: DecideOptions): Decision {
+    const d = this.requireDecisions();
+    const id = req?.customerId;
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+      throw new NextbestError('ARGUMENT_INVALID', `customerId must be a non-empty string, got ${JSON.stringify(id)?.slice(0, 64)}`);
+    }
+    return d.decide(id === undefined ? undefined : this.store.get(id), req, opts);
+  }
+
+  /**
+   * The pure form of decide for callers who keep state themselves: the state
+   * (undefined: a customer without history) in, the decision and the state
+   * after it out (deciding does not change it: the same bytes, or fresh state).
+   */
+  decideState(state: Uint8Array | undefined, req: DecisionRequest, opts?: DecideOptions): { decision: Decision; state: Uint8Array } {
+    const d = this.requireDecisions();
+    const decision = d.decide(state, req, opts);
+    return { decision, state: state ?? d.freshState() };
+  }
+
+  /**
+   * Remembers a contact outcome (impression, accept, reject): in the
+   * customer's contact history in the store, and, when the bundle has
+   * adaptive models, in their learning (an accept or reject of an action the
+   * customer's latest decision offered with an adaptive propensity).
+   */
+  record(rec: ContactRecord): ContactRecordResult {
+    const d = this.requireDecisions();
+    const id = rec?.customerId;
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new NextbestError('ARGUMENT_INVALID', `record needs a customerId (a non-empty string), got ${JSON.stringify(id)?.slice(0, 64)}`);
+    }
+    const state = this.store.get(id) ?? freshState(d.layout);
+    d.record(state, rec);
+    this.store.set(id, state);
+    // adaptive models learn from the decision log (src/adaptive/outcomes.ts)
+    if (this.learning.modelIds.length === 0) return {};
+    return { learning: this.learning.record(rec) };
+  }
+
+  /** The pure form of record: new state bytes with the contact added (the input is not changed). */
+  recordState(state: Uint8Array | undefined, rec: Omit<ContactRecord, 'customerId'> & { customerId?: string }): Uint8Array {
+    const d = this.requireDecisions();
+    if (state !== undefined && !(state instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', 'customer state must be a Uint8Array');
+    const out = state === undefined ? d.freshState() : state.slice();
+    d.record(out, rec);
+    return out;
+  }
+
+  private requireDecisions(): Decisions {
+    if (!this.decisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
+    return this.decisions;
   }
 
   private host(id: string): ModelHost {

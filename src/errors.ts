@@ -34,6 +34,12 @@ export const ErrorCodes = {
   SPEC_INVALID: 'A spec is well-formed but wrong (a missing field, a bad value, an unknown name).',
   // engine and state
   STATE_INVALID: 'Customer state bytes do not belong to this bundle or are corrupted.',
+  // decisions
+  DECISIONS_MISSING: 'The bundle has no actions to decide on.',
+  CONTEXT_INVALID: 'A decision context has an unknown field or a value of the wrong type.',
+  CHANNEL_UNKNOWN: 'A channel is not one of the bundle\'s channels.',
+  TIME_INVALID: 'A time (`now`, `at`) is missing, not a finite number, or out of range.',
+  ACTION_UNKNOWN: 'An action id is not in the bundle.',
   // wasm
   WASM_NOT_FOUND: 'The nextbest wasm binary could not be found.',
   WASM_ABORT: 'A kernel aborted (an internal invariant failed).',

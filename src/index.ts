@@ -47,7 +47,23 @@ export {
   type ObserveResult,
   type ObserveStateResult,
   type AdvanceStateResult,
+  type TriggeredDecision,
 } from './runtime/journeys.js';
+export type {
+  DecisionRequest,
+  DecisionContext,
+  DecideOptions,
+  Decision,
+  DecidedAction,
+  DecisionExplanation,
+  CandidateExplanation,
+  RuleExplanation,
+  PolicyExplanation,
+  Factors,
+  ContactRecord,
+  ContactRecordResult,
+} from './decide/types.js';
+export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';

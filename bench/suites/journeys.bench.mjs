@@ -29,11 +29,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, buildBundle } from '../../dist/index.js';
 import { ReferenceJourneys } from '../../dist/reference.js';
-import { latency, mulberry32, record } from '../lib.mjs';
+import { latency, mulberry32, options, record, size } from '../lib.mjs';
 
 const SUITE = 'journeys: 20 patterns, 100k customers';
-const CUSTOMERS = 100_000;
-const EVENTS = 2_000_000;
+// --quick (a smoke run): 10,000 customers and 200,000 events
+const CUSTOMERS = size(100_000, 10_000);
+const EVENTS = size(2_000_000, 200_000);
 
 export const SPEC = `
 bundle: journeys-bench
@@ -208,7 +209,7 @@ function rate(passes, n, fn) {
   let cpu = 0;
   let wall = 0;
   fn();
-  for (let p = 0; p < passes; p++) {
+  for (let p = 0; p < (options.quick ? 1 : passes); p++) {
     const t = process.hrtime.bigint();
     const c = cpuSeconds();
     fn();
@@ -254,7 +255,7 @@ export async function run() {
     const ref = new Array(CUSTOMERS);
     let mine = 0;
     let theirs = 0;
-    for (let i = 0; i < 200_000; i++) {
+    for (let i = 0; i < Math.min(200_000, EVENTS); i++) {
       const c = customers[i];
       const r = engine.observeState(states[c], events[i]);
       states[c] = r.state;
@@ -263,7 +264,7 @@ export async function run() {
       theirs += twin.observe(ref[c], refEvents[i], noFeatures).matches.length;
     }
     if (mine !== theirs) throw new Error(`kernel and twin disagree: ${mine} vs ${theirs} matches`);
-    console.log(`agreement: ${mine} matches in the first 200,000 events`);
+    console.log(`agreement: ${mine} matches in the first ${Math.min(200_000, EVENTS)} events`);
   }
 
   // Steady state: every pass replays the stream shifted forward in time (events stay in order for
@@ -356,10 +357,13 @@ export async function run() {
 
   // Latency of one observe with the store, on a warm store (customers already have state).
   let k = 0;
-  const lat = latency(() => {
-    const i = k++ % EVENTS;
-    matches += storeEngine.observe(ids[customers[i]], events[i]).matches.length;
-  });
+  const lat = latency(
+    () => {
+      const i = k++ % EVENTS;
+      matches += storeEngine.observe(ids[customers[i]], events[i]).matches.length;
+    },
+    { warmup: size(20_000, 2000), samples: size(50_000, 5000) },
+  );
 
   const metric = 'events per CPU-second';
   record(SUITE, metric, 'observeState(s, e, { into: s })', pure.cpu, 'rows/s', ['reference twin (plain data)', 'floor: copy state in and out']);

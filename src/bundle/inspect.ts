@@ -9,7 +9,10 @@ import { FeatureSchema } from '../runtime/features.js';
 import { validateModels, type ModelTable } from '../models/registry.js';
 import { validateLayout } from '../state/layout.js';
 import { validateJourneys } from '../compile/journey/bundle.js';
+import { journeyValueDefs } from '../compile/journey/bindings.js';
 import { layoutReport } from '../compile/journey/layout.js';
+import type { AggregateDef, JourneyDef } from '../compile/journey/model.js';
+import { validateDecisions } from '../decide/tables.js';
 import { summarizeAdaptive } from '../models/adaptive.js';
 
 export interface BundleReport {
@@ -27,8 +30,8 @@ export interface BundleReport {
   models: { id: string; kind: string; outputs: number; transform: string; summary: string }[];
   /** Encoded size of each payload section, in bytes. */
   sections: Record<string, number>;
-  /** Per-customer state: total bytes and each section (journeys, contacts, ...). */
-  state?: { bytes: number; sections: { name: string; offset: number; bytes: number; version: number }[] };
+  /** Bytes of customer state per customer, by state section. */
+  state?: { bytes: number; sections: Record<string, number> };
   /** Event types, patterns and aggregates, with their state bytes per customer. */
   journeys?: {
     events: { name: string; attributes: number }[];
@@ -36,6 +39,8 @@ export interface BundleReport {
     sectionBytes: number;
     horizonMs: number;
   };
+  /** What the decisions section holds. */
+  decisions?: { actions: number; groups: number; channels: string[]; rules: number; programs: number; policies: number; triggers: number };
 }
 
 export function summarizeModel(t: ModelTable): string {
@@ -63,8 +68,21 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
   const models = validateModels(payload.models, schema.size);
   const sections: Record<string, number> = {};
   for (const [k, v] of Object.entries(payload)) sections[k] = packValue(v).byteLength;
-  const state = payload.state === undefined ? undefined : validateLayout(payload.state);
+  const layout = payload.state === undefined ? undefined : validateLayout(payload.state);
   const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, schema.size, payload.state);
+  const ch = context.indexOf('channel');
+  const decisions =
+    payload.decisions === undefined
+      ? undefined
+      : validateDecisions(payload.decisions, {
+          features: schema.size,
+          contextFields: context.size,
+          models,
+          state: layout,
+          journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
+          journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
+          ...(ch >= 0 ? { channelDictionary: context.defs[ch]!.categories ?? [] } : {}),
+        });
   return {
     name: String(meta.name ?? ''),
     version: String(meta.version ?? ''),
@@ -79,7 +97,7 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
     context: schemaRows(context),
     models: models.map((t) => ({ id: t.id, kind: t.kind, outputs: t.nOutputs, transform: t.transform, summary: summarizeModel(t) })),
     sections,
-    ...(state ? { state: { bytes: state.size, sections: state.sections.map((x) => ({ name: x.name, offset: x.offset, bytes: x.size, version: x.version })) } } : {}),
+    ...(layout ? { state: { bytes: layout.size, sections: Object.fromEntries(layout.sections.map((x) => [x.name, x.size])) } } : {}),
     ...(journeys
       ? {
           journeys: {
@@ -96,6 +114,19 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
           },
         }
       : {}),
+    ...(decisions
+      ? {
+          decisions: {
+            actions: decisions.actions.length,
+            groups: decisions.groups.length,
+            channels: decisions.channels,
+            rules: decisions.rules.length,
+            programs: decisions.programs.programs.length,
+            policies: decisions.policies.length,
+            triggers: decisions.triggers.length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -107,13 +138,13 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
-function summarizePattern(j: import('../compile/journey/model.js').JourneyDef, events: { name: string }[]): string {
+function summarizePattern(j: JourneyDef, events: { name: string }[]): string {
   const q = (s: { min: number; max: number | null }) => (s.max === 1 ? '' : s.max === null ? `{${s.min},}` : s.min === s.max ? `{${s.min}}` : `{${s.min},${s.max}}`);
   const parts = j.steps.map((s, i) => `${i === 0 ? '' : s.strict ? 'next ' : ''}${s.name}${q(s)}${s.optional ? '?' : ''}${j.guards[i]?.length ? ' !' : ''}`);
   return `${parts.join(' -> ')}${j.absence ? ` -> no ${j.absence.guards.map((g) => events[g.event]!.name).join('/')} for ${formatMs(j.absence.windowMs)}` : ''}${j.withinMs ? `, within ${formatMs(j.withinMs)}` : ''}${j.skip === 'noSkip' ? ', noSkip' : ''}`;
 }
 
-function summarizeAggregate(a: import('../compile/journey/model.js').AggregateDef, events: { name: string }[]): string {
+function summarizeAggregate(a: AggregateDef, events: { name: string }[]): string {
   return `${a.functions.join('/')} of ${events[a.event]!.name} over ${formatMs(a.windowMs)} in ${a.buckets} buckets of ${formatMs(a.windowMs / a.buckets)}`;
 }
 
@@ -134,10 +165,14 @@ export function formatReport(r: BundleReport): string {
   if (r.context.length) lines.push(`context   ${r.context.map((f) => `${f.name}${f.type === 'categorical' ? `:cat${cats(f)}` : ''}`).join(', ')}`);
   lines.push(`models    ${r.models.length}`);
   for (const m of r.models) lines.push(`  ${m.id.padEnd(20)} ${m.kind.padEnd(10)} ${m.transform.padEnd(8)} outputs=${m.outputs}  ${m.summary}`);
-  lines.push('sections  ' + Object.entries(r.sections).map(([k, v]) => `${k}=${v}B`).join(' '));
-  if (r.state) {
-    lines.push(`state     ${r.state.bytes} bytes per customer: header 16, ${r.state.sections.map((x) => `${x.name} ${x.bytes}`).join(', ')}`);
+  if (r.decisions) {
+    const d = r.decisions;
+    lines.push(
+      `decisions ${d.actions} actions, ${d.groups} groups, ${d.rules} rules (${d.programs} programs), ${d.policies} policies, ${d.triggers} triggers; channels ${d.channels.join(', ') || 'none'}`,
+    );
   }
+  if (r.state) lines.push(`state     ${r.state.bytes} bytes per customer: ${Object.entries(r.state.sections).map(([k, v]) => `${k} ${v}B`).join(', ')}`);
+  lines.push('sections  ' + Object.entries(r.sections).map(([k, v]) => `${k}=${v}B`).join(' '));
   if (r.journeys) {
     lines.push(`events    ${r.journeys.events.length}: ${r.journeys.events.map((e) => e.name).join(', ')}`);
     lines.push(`journeys  ${r.journeys.items.length} (section ${r.journeys.sectionBytes} bytes incl. a 10-byte header; history kept ${(r.journeys.horizonMs / 86_400_000).toFixed(1)} days)`);

@@ -8,8 +8,8 @@
  *   context                      request context fields (channel, placement, ...)
  *   models                       linear / scorecard / xgboost (by file) / adaptive (src/compile/adaptive.ts)
  *   learning                     a learning snapshot the bundle's adaptive models start from
+ *   groups, actions, policies, arbitration, triggers   decisions (src/compile/decisions.ts)
  *   events, journeys             event types, patterns and windowed aggregates (compile/journey/)
- *   ...                          journeys, actions, policies, arbitration, triggers (their own compilers)
  * Every error names the file, line and column to fix.
  */
 import { readFileSync } from 'node:fs';
@@ -25,9 +25,12 @@ import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
 import { SpecNode, SpecSource } from './source.js';
+import { compileDecisions } from './decisions.js';
 import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
 import { compileJourneySections } from './journey/spec.js';
 import { journeysStateSection, journeysToBundle } from './journey/bundle.js';
+import { journeyBindings } from './journey/bindings.js';
+import { formatPath } from './expr/printer.js';
 import { compileAdaptiveEntry, compileLearningSection } from './adaptive.js';
 
 export const SPEC_FORMAT = 1;
@@ -123,10 +126,24 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     for (const [id, node] of modelsNode.entries()) ctx.models.set(id, compileModelEntry(id, node, ctx));
   }
 
-  // Per-customer state: each subsystem adds its section (src/state/layout.ts).
-  const stateSections: Omit<StateSection, 'offset'>[] = [];
+  // Journeys (src/compile/journey/): event types, patterns and aggregates; decisions read their results.
   const journeys = compileJourneySections(root, schema);
-  if (journeys) stateSections.push(journeysStateSection(journeys));
+  const bindings = journeys ? journeyBindings(journeys) : undefined;
+  // Decisions (src/compile/decisions.ts): actions, groups, policies, arbitration, triggers.
+  const decisions = compileDecisions(
+    root,
+    ctx,
+    journeys
+      ? {
+          ids: journeys.journeys.map((j) => j.id),
+          resolver: { resolve: (path) => bindings!.get(formatPath(path)), names: () => bindings!.keys() },
+        }
+      : undefined,
+  );
+  // Per-customer state: each subsystem adds its section (src/state/layout.ts).
+  const stateParts: Omit<StateSection, 'offset'>[] = [];
+  if (journeys) stateParts.push(journeysStateSection(journeys));
+  if (decisions) stateParts.push(decisions.contacts);
 
   return {
     meta: {
@@ -141,7 +158,8 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     context: context.toJSON(),
     models: [...ctx.models.values()].map(modelToBundle),
     ...(journeys ? { journeys: journeysToBundle(journeys) } : {}),
-    ...(stateSections.length > 0 ? { state: layoutToBundle(composeLayout(stateSections)) } : {}),
+    ...(decisions ? { decisions: decisions.section } : {}),
+    ...(stateParts.length ? { state: layoutToBundle(composeLayout(stateParts)) } : {}),
     ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),
   };
 }

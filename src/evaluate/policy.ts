@@ -9,32 +9,26 @@ import type { Engine } from '../engine.js';
 import type { Policy, PolicyOutput } from './offline.js';
 import type { LoggedDecision } from './log.js';
 
-/** The part of the decision API (issue 4) a bundle policy needs. */
-interface DecidingEngine {
-  decide(
-    req: { customerId: string; features: Record<string, unknown>; context: Record<string, unknown> },
-    opts: { limit: number },
-  ): { actions: { id: string; propensity?: number }[] };
-}
-
 /**
  * The policy a bundle implements: its top decision for the logged customer,
  * features and context (channel and time from the log), with the top
  * action's propensity as the expected reward for DR. Needs engine.decide.
  */
 export function bundlePolicy(engine: Engine): Policy {
-  const decide = (engine as unknown as Partial<DecidingEngine>).decide;
-  if (typeof decide !== 'function') {
+  if (engine.actionIds.length === 0) {
     throw new NextbestError(
       'POLICY_UNAVAILABLE',
-      `bundle ${engine.info.name} cannot act as a policy: this nextbest has no decision engine (engine.decide) yet. Evaluate a policy module instead (--policy file.mjs).`,
+      `bundle ${engine.info.name} cannot act as a policy: it has no actions to decide on. Evaluate a policy module instead (--policy file.mjs).`,
     );
   }
   return (d: LoggedDecision): PolicyOutput => {
     const context: Record<string, unknown> = { ...d.context };
     if (d.channel !== undefined) context.channel = d.channel;
-    if (d.at !== undefined) context.now = d.at;
-    const res = decide.call(engine, { customerId: d.customerId ?? 'offline-evaluation', features: d.features ?? {}, context }, { limit: 1 });
+    if (d.at === undefined) {
+      throw new NextbestError('LOG_INVALID', `a bundle decides at a time: every logged decision needs "at" (customer ${String(d.customerId ?? '?').slice(0, 64)} has none)`);
+    }
+    context.now = d.at;
+    const res = engine.decide({ customerId: d.customerId ?? 'offline-evaluation', features: (d.features ?? {}) as never, context: context as never }, { limit: 1 });
     const top = res.actions[0];
     if (!top) return { action: null };
     return typeof top.propensity === 'number' ? { action: top.id, expected: { [top.id]: top.propensity } } : { action: top.id };

@@ -11,3 +11,6 @@ export { decodeLearning } from '../adaptive/snapshot.js';
 // journeys: the twin and the state codec (plain data <-> bytes)
 export { ReferenceJourneys } from './journeys.js';
 export { decodeSection, encodeSection } from '../state/journeys.js';
+export { referenceScorecardMargin } from './scorecard.js';
+// the decision twin, the plain-JS peer of engine.decide (bench/suites/decide.bench.mjs)
+export { referenceDecide } from './decide.js';

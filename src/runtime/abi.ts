@@ -23,6 +23,14 @@ export interface KernelExports {
   journeyValue(journeys: number, state: number, now: number, valueId: number): number;
   /** Every journey value into out (f64 each). */
   journeyValues(journeys: number, state: number, now: number, out: number): void;
+  /**
+   * One decision (assembly/decide/arbitrate.ts): ranks every action of the decision table dt for the
+   * features, frame (context written by the caller) and customer state; writes the selected candidate
+   * indices to out in rank order and returns how many.
+   */
+  decide(dt: number, features: number, frame: number, state: number, now: number, chanLo: number, chanHi: number, limit: number, explain: number, out: number): number;
+  /** Adds a contact event (outcome bit) of action a on channel c at tS (u32 seconds) to the state's contact history. */
+  recordContact(dt: number, state: number, a: number, c: number, outcome: number, tS: number): number;
 
   // Adaptive models (assembly/score/adaptive.ts): model = definition pointer, inst = instance pointer.
   /** Bins of every predictor of a row into bins (u16 each). */

@@ -19,6 +19,7 @@ import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
+import type { Decision } from '../decide/types.js';
 
 /** An event: its type, its epoch-millisecond time and its attributes, flat. */
 export interface JourneyEvent {
@@ -62,10 +63,21 @@ export interface JourneyMatch {
   events: JourneyMatchStep[];
 }
 
+/** A decision a trigger requested for a match (docs/decisions.md "Triggers"). */
+export interface TriggeredDecision {
+  trigger: string;
+  journey: string;
+  /** The match time: the decision's `now`. */
+  time: number;
+  decision: Decision;
+}
+
 export interface ObserveResult {
   matches: JourneyMatch[];
   /** Set when the event was refused (and counted) instead of observed. */
   rejected?: 'late';
+  /** Decisions the bundle's triggers requested for these matches (only when some did). */
+  decisions?: TriggeredDecision[];
 }
 
 export interface ObserveStateResult extends ObserveResult {

@@ -61,12 +61,31 @@ describe('nextbest evaluate', () => {
     expect(c.err[0]).toMatch(/--confidence must be a number/);
   });
 
-  it('evaluates a bundle through engine.decide (not in this build: a clear error)', async () => {
+  it('evaluates a bundle through engine.decide', async () => {
     const spec = join(dir, 'b.yaml');
-    writeFileSync(spec, 'bundle: b\nversion: "1"\nfeatures:\n  x: numeric\nmodels:\n  m:\n    linear: { weights: { x: 1 } }\n');
+    writeFileSync(spec, 'bundle: b\nversion: "1"\nfeatures:\n  x: numeric\nactions:\n  a: { kind: sale, propensity: 0.1 }\n  b: { kind: sale, propensity: 0.3 }\n');
     expect(await runCli(['build', spec, '-o', join(dir, 'b.nbb')], io().io)).toBe(0);
+    const timed = join(dir, 'timed.ndjson');
+    writeFileSync(timed, lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), at: Date.UTC(2026, 0, 1) + i * 1000 })).join('\n') + '\n');
     const e = io();
-    expect(await runCli(['evaluate', '--log', logPath, '--bundle', join(dir, 'b.nbb')], e.io)).toBe(1);
-    expect(e.err[0]).toMatch(/POLICY_UNAVAILABLE: bundle b cannot act as a policy: this nextbest has no decision engine/);
+    expect(await runCli(['evaluate', '--log', timed, '--bundle', join(dir, 'b.nbb'), '--json'], e.io)).toBe(0);
+    const report = JSON.parse(e.out.join('\n'));
+    expect(report.ips.lower).toBeLessThanOrEqual(0.3);
+    expect(report.ips.upper).toBeGreaterThanOrEqual(0.3);
+    // the bundle's propensity of its choice (0.3) is the DR reward model
+    expect(report.dr.lower).toBeLessThanOrEqual(0.3);
+    expect(report.dr.upper).toBeGreaterThanOrEqual(0.3);
+    const untimed = io();
+    expect(await runCli(['evaluate', '--log', logPath, '--bundle', join(dir, 'b.nbb')], untimed.io)).toBe(1);
+    expect(untimed.err[0]).toMatch(/LOG_INVALID: a bundle decides at a time: every logged decision needs "at"/);
+  });
+
+  it('refuses a bundle without actions as a policy', async () => {
+    const spec = join(dir, 'm.yaml');
+    writeFileSync(spec, 'bundle: m\nversion: "1"\nfeatures:\n  x: numeric\nmodels:\n  m:\n    linear: { weights: { x: 1 } }\n');
+    expect(await runCli(['build', spec, '-o', join(dir, 'm.nbb')], io().io)).toBe(0);
+    const e = io();
+    expect(await runCli(['evaluate', '--log', logPath, '--bundle', join(dir, 'm.nbb')], e.io)).toBe(1);
+    expect(e.err[0]).toMatch(/POLICY_UNAVAILABLE: bundle m cannot act as a policy: it has no actions to decide on/);
   });
 });

@@ -75,7 +75,9 @@ describe('nextbest score: bounded memory', () => {
     expect(big.summary).toMatch(/rows in 100,000, scored 100,000, rejected 0/);
     const inputMb = statSync(join(dir, 'big.ndjson')).size / (1 << 20);
     expect(inputMb).toBeGreaterThan(45);
-    // The input grew by ~45 MB; holding it (or the output) would add at least that.
-    expect(big.maxRssMb - small.maxRssMb).toBeLessThan(inputMb / 3);
+    // The input grew by ~45 MB; holding it (or the output) would add at least that
+    // (the 32 MB heap cap already rules out holding it as strings). The margin is
+    // wide because peak RSS moves by 10-25 MB between runs on a loaded machine.
+    expect(big.maxRssMb - small.maxRssMb).toBeLessThan(inputMb * 0.75);
   });
 });

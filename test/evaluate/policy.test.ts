@@ -7,6 +7,7 @@ describe('bundle policy (the seam to engine.decide)', () => {
     const calls: unknown[] = [];
     const engine = {
       info: { name: 'fake' },
+      actionIds: ['up', 'down'],
       decide(req: unknown, opts: unknown) {
         calls.push([req, opts]);
         return { actions: (req as { features: { x: number } }).features.x > 0 ? [{ id: 'up', propensity: 0.2 }, { id: 'down', propensity: 0.1 }] : [] };
@@ -18,6 +19,8 @@ describe('bundle policy (the seam to engine.decide)', () => {
       expected: { up: 0.2 },
     });
     expect(calls[0]).toEqual([{ customerId: 'c1', features: { x: 1 }, context: { segment: 's', channel: 'web', now: 5 } }, { limit: 1 }]);
-    expect(policy({ features: { x: 0 }, action: 'down', probability: 0.5, reward: 0 })).toEqual({ action: null });
+    expect(policy({ features: { x: 0 }, at: 6, action: 'down', probability: 0.5, reward: 0 })).toEqual({ action: null });
+    // a bundle decides at a time: the log must say when
+    expect(() => policy({ features: { x: 0 }, action: 'down', probability: 0.5, reward: 0 })).toThrow(/LOG_INVALID|every logged decision needs "at"/);
   });
 });

@@ -1,18 +1,21 @@
 /**
- * Rule evaluation speed: 50 realistic eligibility rules per customer, in
- * three peers measured in the same run on the same customers:
- *   wasm VM     all 50 programs in one crossing (ProgramHost.evalAll), inputs copied in each time
- *   reference   the plain-TS bytecode interpreter (src/reference/expr.ts)
+ * Rule evaluation, measured for bench/suites/rules.bench.mjs (which bundles
+ * this file on the fly: it uses compiler internals the package does not
+ * export): 50 realistic eligibility rules per customer, in three peers on the
+ * same customers:
+ *   wasm VM            all 50 programs in one crossing (ProgramHost.evalAll), inputs copied in each time
+ *   reference          the plain-TS bytecode interpreter (src/reference/expr.ts)
  *   json-rules-engine  the same 50 rules as JSON conditions, engine.run(facts)
- * Reports ns per rule: best, median and p99 over timed batches of 100
- * customers (json-rules-engine: per run). On a shared machine p99 mostly
- * measures preemption; compare peers by their p50 in the same run. Run with `npm run bench:rules`.
+ * and a floor (50 programs that only return `true`, same crossing and copy).
+ * Timed in interleaved batches of 100 customers (json-rules-engine: per run);
+ * the result is ns per rule per sample, summarized as best, median and p99.
+ * All three must agree on every rule for 200 customers before anything is timed.
  */
 import { Engine } from 'json-rules-engine';
-import { compileExpr, mapEnv, programsToBundle, validatePrograms, type Binding } from '../src/compile/expr/index.js';
-import { evalReference } from '../src/reference/expr.js';
-import { WasmInstance } from '../src/runtime/wasm.js';
-import { ProgramHost } from '../src/runtime/programs.js';
+import { compileExpr, mapEnv, programsToBundle, validatePrograms, type Binding } from '../../src/compile/expr/index.js';
+import { evalReference } from '../../src/reference/expr.js';
+import { WasmInstance } from '../../src/runtime/wasm.js';
+import { ProgramHost } from '../../src/runtime/programs.js';
 
 const num = { kind: 'number' } as const;
 const bool = { kind: 'bool' } as const;
@@ -92,25 +95,13 @@ function rules(): Rule[] {
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Customer {
   facts: Record<string, number | string | boolean>;
   frame: Float64Array;
   features: Float32Array;
 }
 
-function customers(n: number): Customer[] {
-  const r = mulberry32(2024);
+function customers(n: number, r: () => number): Customer[] {
   return Array.from({ length: n }, () => {
     const facts: Customer['facts'] = {};
     const frame = new Float64Array(FRAME_SLOTS);
@@ -130,12 +121,42 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-function summary(name: string, nsPerRule: number[]): { name: string; best: number; median: number; p99: number } {
+export interface PeerSummary {
+  name: string;
+  /** ns per rule: the best, median and 99th percentile sample. */
+  best: number;
+  median: number;
+  p99: number;
+}
+
+function summary(name: string, nsPerRule: number[]): PeerSummary {
   const s = [...nsPerRule].sort((a, b) => a - b);
   return { name, best: s[0]!, median: quantile(s, 0.5), p99: quantile(s, 0.99) };
 }
 
-export async function run(): Promise<void> {
+export interface RulesOptions {
+  /** Seeded uniform [0, 1) generator for the customers. */
+  rand: () => number;
+  /** Timed samples of 100 customers per peer (after as many warm-up samples). */
+  samples: number;
+  /** Timed json-rules-engine runs (one customer each, after 100 warm-up runs). */
+  jreRuns: number;
+}
+
+export interface RulesMeasurement {
+  rules: number;
+  customers: number;
+  /** Share of the rules that are true on the checked customers. */
+  trueShare: number;
+  wasm: PeerSummary;
+  reference: PeerSummary;
+  jsonRulesEngine: PeerSummary;
+  floor: PeerSummary;
+  /** Each evaluates all rules for customer i (modulo the population), for throughput runs. */
+  evaluate: { wasm: (i: number) => number; reference: (i: number) => number; jsonRulesEngine: (i: number) => Promise<number> };
+}
+
+export async function measureRules({ rand, samples, jreRuns }: RulesOptions): Promise<RulesMeasurement> {
   const rs = rules();
   const env = mapEnv(Object.fromEntries(FIELDS.map(([name, , b]) => [name, b])));
   const progs = rs.map((r) => compileExpr(r.expr, env, { expect: 'bool' }));
@@ -145,7 +166,7 @@ export async function run(): Promise<void> {
   // The floor: 50 programs that only return (`true`), same crossing and input copy.
   const trivial = Array.from({ length: rs.length }, () => compileExpr('true', env));
   const floor = new ProgramHost(wasm, validatePrograms(programsToBundle(trivial), { frameSlots: FRAME_SLOTS, features: FEATURES }));
-  const cs = customers(1000);
+  const cs = customers(1000, rand);
   const nRules = rs.length;
 
   // Same answers from all three before timing anything.
@@ -168,61 +189,61 @@ export async function run(): Promise<void> {
     }
   }
 
+  // All rules of one customer, per peer (the sum keeps the work from being optimized away).
+  const runHost = (h: ProgramHost) => (cu: Customer) => {
+    h.load(cu.frame, cu.features);
+    return h.evalAll()[nRules - 1]!;
+  };
+  const evalWasm = runHost(host);
+  const evalFloor = runHost(floor);
+  const evalRef = (cu: Customer) => {
+    let n = 0;
+    for (let i = 0; i < nRules; i++) n += evalReference(progs[i]!, cu.frame, cu.features);
+    return n;
+  };
+
   const BATCH = 100; // customers per timed sample
-  const samples = 500;
-  const wasmNs: number[] = [];
-  const refNs: number[] = [];
-  const floorNs: number[] = [];
   let sink = 0;
-  for (let warm = 0; warm < 2; warm++) {
-    wasmNs.length = 0;
-    refNs.length = 0;
-    floorNs.length = 0;
+  /** ns per rule over BATCH customers from `base`. */
+  const sample = (evaluate: (cu: Customer) => number, base: number) => {
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < BATCH; k++) sink += evaluate(cs[(base + k) % cs.length]!);
+    return Number(process.hrtime.bigint() - t0) / (BATCH * nRules);
+  };
+  let wasmNs: number[] = [];
+  let refNs: number[] = [];
+  let floorNs: number[] = [];
+  // Two passes, interleaved sample by sample; the first warms up and is dropped.
+  for (let pass = 0; pass < 2; pass++) {
+    [wasmNs, refNs, floorNs] = [[], [], []];
     for (let s = 0; s < samples; s++) {
       const base = (s * BATCH) % cs.length;
-      let t0 = process.hrtime.bigint();
-      for (let k = 0; k < BATCH; k++) {
-        const cu = cs[(base + k) % cs.length]!;
-        host.load(cu.frame, cu.features);
-        sink += host.evalAll()[nRules - 1]!;
-      }
-      wasmNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
-      t0 = process.hrtime.bigint();
-      for (let k = 0; k < BATCH; k++) {
-        const cu = cs[(base + k) % cs.length]!;
-        floor.load(cu.frame, cu.features);
-        sink += floor.evalAll()[nRules - 1]!;
-      }
-      floorNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
-      t0 = process.hrtime.bigint();
-      for (let k = 0; k < BATCH; k++) {
-        const cu = cs[(base + k) % cs.length]!;
-        for (let i = 0; i < nRules; i++) sink += evalReference(progs[i]!, cu.frame, cu.features);
-      }
-      refNs.push(Number(process.hrtime.bigint() - t0) / (BATCH * nRules));
+      wasmNs.push(sample(evalWasm, base));
+      floorNs.push(sample(evalFloor, base));
+      refNs.push(sample(evalRef, base));
     }
   }
   const jreNs: number[] = [];
-  for (let s = 0; s < 400; s++) {
+  for (let s = 0; s < jreRuns + 100; s++) {
     const cu = cs[s % cs.length]!;
     const t0 = process.hrtime.bigint();
     const out = await engine.run(cu.facts);
     jreNs.push(Number(process.hrtime.bigint() - t0) / nRules);
     sink += out.events.length;
   }
-  const rows = [
-    summary('wasm VM (50 rules, one crossing)', wasmNs),
-    summary('reference interpreter (TS)', refNs),
-    summary('json-rules-engine 7', jreNs.slice(100)),
-    summary('floor: 50 x `true` in the wasm VM', floorNs),
-  ];
-  const wasmMedian = rows[0]!.median;
-  console.log(`rules: ${nRules} eligibility rules, ${cs.length} customers, ${((fired / (200 * nRules)) * 100).toFixed(0)}% of rules true; node ${process.version}`);
-  console.log('peer (ns per rule)'.padEnd(36) + 'best'.padStart(10) + 'p50'.padStart(10) + 'p99'.padStart(10) + 'p50/wasm'.padStart(10));
-  for (const r of rows) {
-    console.log(
-      r.name.padEnd(36) + r.best.toFixed(1).padStart(10) + r.median.toFixed(1).padStart(10) + r.p99.toFixed(1).padStart(10) + (r.median / wasmMedian).toFixed(1).padStart(10),
-    );
-  }
-  console.log(`wasm: ${(wasmMedian * nRules).toFixed(0)} ns for all ${nRules} rules of one customer (p50, inputs copied in) ${sink > 0 ? '' : ' '}`);
+  if (sink === 0) throw new Error('no rule was ever true: the benchmark measured nothing');
+  return {
+    rules: nRules,
+    customers: cs.length,
+    trueShare: fired / (200 * nRules),
+    wasm: summary('wasm VM', wasmNs),
+    reference: summary('reference interpreter', refNs),
+    jsonRulesEngine: summary('json-rules-engine', jreNs.slice(100)),
+    floor: summary('floor', floorNs),
+    evaluate: {
+      wasm: (i) => evalWasm(cs[i % cs.length]!),
+      reference: (i) => evalRef(cs[i % cs.length]!),
+      jsonRulesEngine: async (i) => (await engine.run(cs[i % cs.length]!.facts)).events.length,
+    },
+  };
 }

@@ -1,0 +1,152 @@
+/**
+ * The public shapes of decisions: requests, options, results, explanations
+ * and contact records (docs/decisions.md, "API").
+ */
+import type { FeatureObject } from '../runtime/features.js';
+import type { RecordResult } from '../adaptive/outcomes.js';
+import type { ActionKind, Outcome, Stage, Tier, PolicyKind } from './tables.js';
+
+/** The request context: `now` plus the bundle's context fields. */
+export interface DecisionContext {
+  /** Decision time, epoch milliseconds (required). */
+  now: number;
+  /**
+   * The channel to decide for; a list decides for several channels at once
+   * (each gets its own top-k, each action is placed at most once); omitted:
+   * every channel of the bundle.
+   */
+  channel?: string | readonly string[];
+  /** Other context fields of the bundle (categorical as strings, numeric as numbers). */
+  [field: string]: unknown;
+}
+
+export interface DecisionRequest {
+  /** Whose contact history to read (engine.decide). Omitted: a customer without history. */
+  customerId?: string;
+  /** Feature object by name, or a Float32Array in schema order. */
+  features: FeatureObject | Float32Array;
+  context: DecisionContext;
+}
+
+export interface DecideOptions {
+  /** Actions per channel (default: the bundle's arbitration.limit; per-channel limits still apply). */
+  limit?: number;
+  /** Explain every action: the stage where it dropped out and why, or its factors. */
+  explain?: boolean;
+  /**
+   * Seed of this decision's exploration (adaptive propensities): the same
+   * seed, state and learning give the same decision. Default: the engine's
+   * stream (seeded by the engine option learning.seed), which advances with
+   * every decision.
+   */
+  seed?: number;
+}
+
+/** One selected action, in rank order. */
+export interface DecidedAction {
+  id: string;
+  kind: ActionKind;
+  group?: string;
+  issue?: string;
+  /** The channel it was selected for (absent when the bundle has no channels). */
+  channel?: string;
+  /** 1-based rank in the decision (over all channels). */
+  rank: number;
+  mandatory: boolean;
+  priority: number;
+  propensity: number;
+  value: number;
+  /** The context weight. */
+  context: number;
+  lever: number;
+  /** Adaptive propensities: the model's propensity before exploration (`propensity` is the explored one, which ranked). */
+  modelPropensity?: number;
+}
+
+export interface Decision {
+  actions: DecidedAction[];
+  /** When adaptive actions were selected for a customer: the decision's token in the decision log (record() may pass it). */
+  token?: number;
+  /** Present when asked for with { explain: true }. */
+  explanation?: DecisionExplanation;
+}
+
+export interface RuleExplanation {
+  name: string;
+  tier: Tier;
+  /** `action x` or `group g`. */
+  owner: string;
+  expression: string;
+  /** file:line:column in the spec. */
+  at?: string;
+}
+
+export interface PolicyExplanation {
+  id: string;
+  kind: PolicyKind;
+  /** What the policy says, e.g. "at most 1 impression per 7d on email, all actions". */
+  text: string;
+  description?: string;
+}
+
+export interface Factors {
+  /** Adaptive: the model's propensity before exploration. */
+  modelPropensity?: number;
+  propensity?: number;
+  value?: number;
+  context?: number;
+  lever?: number;
+  priority?: number;
+}
+
+/** Why one action (on one channel) ended where it did. */
+export interface CandidateExplanation {
+  action: string;
+  /** The channel of the candidate; absent when the action is on none of the requested channels or the bundle has none. */
+  channel?: string;
+  /** Where it dropped out, or 'selected'. */
+  stage: Stage;
+  /** 1-based rank when selected. */
+  rank?: number;
+  /** A sentence saying why. */
+  reason: string;
+  /** The rule that was false (eligibility, applicability, suitability); shared by every explanation of the engine, frozen. */
+  rule?: RuleExplanation;
+  /** The policy that blocked it (policy stage, or a cap used up within this decision at the limit stage); shared, frozen. */
+  policy?: PolicyExplanation;
+  /** The action that suppressed it, took its exclusive set, or its place (limit: placed on another channel). */
+  by?: string;
+  /** The mutually exclusive set (exclusion stage). */
+  set?: string;
+  /** The factors computed before it dropped out (all of them when it reached the ranking). */
+  factors?: Factors;
+}
+
+export interface DecisionExplanation {
+  now: number;
+  /** The channels decided for. */
+  channels: string[];
+  /** Every action x requested channel, in spec order (then channel order). */
+  candidates: CandidateExplanation[];
+  /** Outputs of the models the decision scored, by model id. */
+  scores: Record<string, number[]>;
+}
+
+/** A contact outcome to remember for the contact policies. */
+export interface ContactRecord {
+  customerId: string;
+  actionId: string;
+  /** Required when the bundle has channels and the action is offered on more than one. */
+  channel?: string;
+  outcome: Outcome;
+  /** When it happened, epoch milliseconds (kept to the second). */
+  at: number;
+  /** The decision's token (Decision.token), to learn from that decision's offer; never required. */
+  token?: number;
+}
+
+/** What engine.record did. */
+export interface ContactRecordResult {
+  /** When the bundle has adaptive models: whether and why an adaptive model learned from the outcome. */
+  learning?: RecordResult;
+}
