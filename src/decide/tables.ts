@@ -573,10 +573,11 @@ export function validateDecisions(
   const triggers = arr(o.triggers, 'triggers', MAX_TRIGGERS).map((t, i) => {
     const to = obj(t, `triggers[${i}]`);
     const description = optStr(to.description, `triggers[${i}].description`);
+    const channel = int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1);
     return {
       id: str(to.id, `triggers[${i}].id`, 256),
       journey: journeyId(str(to.journey, `triggers[${i}].journey`, 256), `triggers[${i}].journey`, bounds.journeyIds ?? []),
-      channel: int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1),
+      channel,
       limit: int(to.limit, `triggers[${i}].limit`, 0, UNLIMITED),
       ...(description === undefined ? {} : { description }),
     } as TriggerTable;
