@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { compileSpec, Engine, NextbestError, SpecSource } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
 import type { BundlePayload } from '../../src/bundle/format.js';
-import { VARIANTS } from '../helpers/random.js';
+import { mulberry32, randInt, VARIANTS } from '../helpers/random.js';
+import { referenceDecide } from '../../src/reference/decide.js';
+import { ReferenceJourneys } from '../../src/reference/journeys.js';
+import { decodeSection } from '../../src/state/journeys.js';
+import { section } from '../../src/state/layout.js';
+import type { Decisions } from '../../src/decide/decider.js';
+import type { ModelTable } from '../../src/models/registry.js';
 
 const SPEC = `
 bundle: care
@@ -108,6 +114,44 @@ describe('decisions read journeys', () => {
       expect(e.journeyValues(s!, T + 4 * M)).toMatchObject({ 'journey.connection_trouble': true, 'journey.fails1h.count': 3 });
     });
   }
+
+  it('the decision twin, fed by the journeys twin, ranks as the kernel does on random histories', async () => {
+    const e = await Engine.load(encodeBundle(payload), { wasm: 'debug' });
+    const d = (e as unknown as { decisions: Decisions }).decisions;
+    const t = d.tables;
+    const twin = new ReferenceJourneys(e.journeys!.set);
+    const models = new Map<string, ModelTable>();
+    const contactsOffset = section(d.layout, 'contacts')!.offset;
+    const rand = mulberry32(11);
+    let s: Uint8Array | undefined;
+    let time = T;
+    const seen = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      time += randInt(rand, 0, 9) * M;
+      const ev = rand() < 0.15 ? { type: 'device_change', time } : { type: 'connect_fail', time, network: rand() < 0.7 ? 'mobile' : 'wifi' };
+      s = e.observeState(s, ev).state;
+      const now = time + randInt(rand, 0, 30 * 60) * 1000;
+      const tenure = randInt(rand, 0, 12);
+      const decision = d.decide(s, { features: { tenure_months: tenure }, context: { now, channel: ['app', 'call_center'] } }, undefined);
+      const st = decodeSection(e.journeys!.set, e.journeys!.layout, s, e.journeys!.sectionOffset);
+      const frame = new Float64Array(t.frame.slots).fill(NaN);
+      const ref = referenceDecide(t, models, {
+        features: e.schema.encode({ tenure_months: tenure }),
+        frame,
+        state: s,
+        contactsOffset,
+        now,
+        channels: [0, 1],
+        limit: t.arbitration.limit,
+        journeyValue: (id) => twin.value(st, now, id),
+      });
+      const want = ref.ranked.map((k) => `${t.actions[ref.records[k]!.action]!.id}@${t.channels[ref.records[k]!.channel]}`);
+      const got = decision.actions.map((a) => `${a.id}@${a.channel}`);
+      expect(got, `event ${i}`).toEqual(want);
+      seen.add(got.join(','));
+    }
+    expect(seen.size).toBeGreaterThanOrEqual(3); // care, sale and nothing all happen
+  });
 
   it('validates journey values and trigger journeys at load', async () => {
     const load = async (mutate: (p: BundlePayload & Record<string, any>) => void) => {
