@@ -149,20 +149,12 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
         s.captures.flatMap((a, c) => [(1 + a) * 8, sl.captures[c]!, CAPTURE_KIND_CODES[sl.captureKinds[c]!], attrs[a]!.categories?.length ?? 0]),
       );
       capturePtrs.push(s.captures.map((_, c) => caps + c * 16));
-      const b = (steps + si * SR_BYTES) >> 2;
-      const w = i32();
-      w[b] = s.event;
-      w[b + 1] = prog(s.where);
-      w[b + 2] = s.min;
-      w[b + 3] = s.max === null ? 0 : s.max;
-      w[b + 4] = (s.optional ? SF.optional : 0) | (s.strict ? SF.strict : 0) | (s.consecutive ? SF.consecutive : 0);
-      w[b + 5] = sl.first;
-      w[b + 6] = sl.last;
-      w[b + 7] = sl.count;
-      w[b + 8] = s.captures.length;
-      w[b + 9] = caps;
-      w[b + 10] = sl.outOffset;
-      w[b + 11] = sl.outCaptures;
+      const flags = (s.optional ? SF.optional : 0) | (s.strict ? SF.strict : 0) | (s.consecutive ? SF.consecutive : 0);
+      // SR fields, in order (assembly/journey/tables.ts)
+      i32().set(
+        [s.event, prog(s.where), s.min, s.max ?? 0, flags, sl.first, sl.last, sl.count, s.captures.length, caps, sl.outOffset, sl.outCaptures],
+        (steps + si * SR_BYTES) >> 2,
+      );
     });
     const lists = [...j.guards, j.absence ? j.absence.guards : []];
     const flat = lists.flat();
@@ -176,45 +168,19 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     const guardsPtr = allocI32(flat.flatMap((g) => [g.event, prog(g.where)]));
     const refsPtr = allocI32(j.refs.flatMap((r) => [r.slot * 8, r.step, REF_CODES[r.field], r.field === 'capture' ? capturePtrs[r.step]![r.capture]! : 0]));
     const p = wasm.alloc(JR_BYTES, 16);
-    const b = p >> 2;
-    const w = i32();
-    w[b] = k;
-    w[b + 1] = l.slots;
-    w[b + 2] = l.runBytes;
-    w[b + 3] = l.offset;
-    w[b + 4] =
-      (j.skip === 'noSkip' ? JF.noSkip : 0) | (j.absence ? JF.absence : 0) | (tracksGaps(j) ? JF.gaps : 0) | (isPrunable(j) ? JF.prune : 0);
-    w[b + 5] = ji;
-    const d = f64();
-    d[(p + 24) >> 3] = j.withinMs ?? Infinity;
-    d[(p + 32) >> 3] = j.absence?.windowMs ?? 0;
-    d[(p + 40) >> 3] = j.activeForMs;
-    const w2 = i32();
-    w2[b + 12] = steps;
-    w2[b + 13] = listsPtr;
-    w2[b + 14] = guardsPtr;
-    w2[b + 15] = j.refs.length;
-    w2[b + 16] = refsPtr;
-    w2[b + 17] = l.matchBytes;
-    w2[b + 18] = l.posOffset;
+    const flags = (j.skip === 'noSkip' ? JF.noSkip : 0) | (j.absence ? JF.absence : 0) | (tracksGaps(j) ? JF.gaps : 0) | (isPrunable(j) ? JF.prune : 0);
+    // JR fields (assembly/journey/tables.ts): +0..+20 i32, +24..+40 f64, +48..+72 i32
+    i32().set([k, l.slots, l.runBytes, l.offset, flags, ji], p >> 2);
+    f64().set([j.withinMs ?? Infinity, j.absence?.windowMs ?? 0, j.activeForMs], (p + 24) >> 3);
+    i32().set([steps, listsPtr, guardsPtr, j.refs.length, refsPtr, l.matchBytes, l.posOffset], (p + 48) >> 2);
     return p;
   });
 
   const aggPtrs = set.aggregates.map((a, ai) => {
     const l = layout.aggregates[ai]!;
     const p = wasm.alloc(AR_BYTES, 16);
-    const b = p >> 2;
-    const w = i32();
-    w[b] = a.event;
-    w[b + 1] = prog(a.where);
-    w[b + 2] = prog(a.value);
-    w[b + 3] = a.buckets;
-    w[b + 4] = l.offset;
-    w[b + 5] = l.bucketBytes;
-    w[b + 6] = l.count;
-    w[b + 7] = l.sum;
-    w[b + 8] = l.min;
-    w[b + 9] = l.max;
+    // AR fields (assembly/journey/tables.ts)
+    i32().set([a.event, prog(a.where), prog(a.value), a.buckets, l.offset, l.bucketBytes, l.count, l.sum, l.min, l.max], p >> 2);
     f64()[(p + 40) >> 3] = l.widthMs;
     return p;
   });
@@ -257,27 +223,29 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
     values: allocI32(valueEntries),
   };
   const table = wasm.alloc(JT_BYTES, 16);
-  const b = table >> 2;
-  const w = i32();
-  w[b] = set.journeys.length;
-  w[b + 1] = set.aggregates.length;
-  w[b + 2] = nTypes;
-  w[b + 3] = v.sectionOffset;
-  w[b + 4] = layout.size;
-  w[b + 5] = fields.typeIndex;
-  w[b + 6] = fields.typeJourneys;
-  w[b + 7] = fields.typeAggs;
-  w[b + 8] = fields.journeys;
-  w[b + 9] = fields.aggs;
-  w[b + 10] = fields.deadlines;
-  w[b + 11] = deadlines.length;
-  w[b + 12] = fields.aggValues;
-  w[b + 13] = typeValues.length / 3;
-  w[b + 14] = fields.values;
-  w[b + 15] = values.length;
-  const d = f64();
-  d[(table + 64) >> 3] = set.settings.allowedLatenessMs;
-  d[(table + 72) >> 3] = layout.horizonMs;
+  // JT fields (assembly/journey/tables.ts): +0..+60 i32, +64 and +72 f64, +80 i32
+  i32().set(
+    [
+      set.journeys.length,
+      set.aggregates.length,
+      nTypes,
+      v.sectionOffset,
+      layout.size,
+      fields.typeIndex,
+      fields.typeJourneys,
+      fields.typeAggs,
+      fields.journeys,
+      fields.aggs,
+      fields.deadlines,
+      deadlines.length,
+      fields.aggValues,
+      typeValues.length / 3,
+      fields.values,
+      values.length,
+    ],
+    table >> 2,
+  );
+  f64().set([set.settings.allowedLatenessMs, layout.horizonMs], (table + 64) >> 3);
   i32()[(table + 80) >> 2] = layout.outBytes;
   return { table, values };
 }

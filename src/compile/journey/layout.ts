@@ -126,10 +126,6 @@ export interface SectionLayout {
   shape: string;
 }
 
-function cap(n: number | null): number {
-  return n === null ? Infinity : n;
-}
-
 /** Distinct situations (position, count that matters, gap) a run of the journey can be in. */
 export function situations(j: JourneyDef): number {
   const k = j.steps.length;
@@ -283,9 +279,4 @@ export function layoutReport(set: Pick<JourneySet, 'journeys' | 'aggregates'>, l
     ...set.journeys.map((j, i) => ({ id: j.id, kind: 'pattern' as const, bytes: l.journeys[i]!.bytes, slots: l.journeys[i]!.slots })),
     ...set.aggregates.map((a, i) => ({ id: a.id, kind: 'aggregate' as const, bytes: l.aggregates[i]!.bytes })),
   ];
-}
-
-/** Largest run count of any step; counts are u8. */
-export function maxCount(s: { max: number | null; min: number }): number {
-  return Math.min(JOURNEY_LIMITS.count, cap(s.max));
 }
