@@ -31,7 +31,7 @@ import { Engine, buildBundle } from '../../dist/index.js';
 import { ReferenceJourneys } from '../../dist/reference.js';
 import { latency, mulberry32, options, record, size } from '../lib.mjs';
 
-const SUITE = 'journeys: 20 patterns, 100k customers';
+const SUITE = `journeys: 20 patterns, ${size(100, 10)}k customers`;
 // --quick (a smoke run): 10,000 customers and 200,000 events
 const CUSTOMERS = size(100_000, 10_000);
 const EVENTS = size(2_000_000, 200_000);
