@@ -20,6 +20,20 @@ import { explainScorecard, type ScorecardExplanation } from './models/scorecard-
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
 import { freshState, validateLayout, type StateLayout } from './state/layout.js';
+import { validateJourneys } from './compile/journey/bundle.js';
+import { journeyValueDefs } from './compile/journey/bindings.js';
+import {
+  JourneyRuntime,
+  type AdvanceStateResult,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveStateOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+  type TriggeredDecision,
+} from './runtime/journeys.js';
 import { validateDecisions, type TriggerTable } from './decide/tables.js';
 import { Decisions } from './decide/decider.js';
 import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
@@ -72,6 +86,8 @@ export class Engine {
   /** @internal */ readonly payload: BundlePayload;
   /** The per-customer state layout, or undefined when the bundle keeps no customer state. */
   readonly stateLayout: StateLayout | undefined;
+  /** @internal The placed journeys (decisions read journey values through its table). */
+  readonly journeys: JourneyRuntime | undefined;
   private readonly models = new Map<string, ModelHost>();
   private readonly encodeOptions: EncodeOptions | undefined;
   /** Decisions (src/decide/), when the bundle has actions. */
@@ -96,6 +112,7 @@ export class Engine {
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
     const tables = validateModels(payload.models, this.schema.size);
     this.stateLayout = payload.state === undefined ? undefined : validateLayout(payload.state);
+    const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, this.schema.size, payload.state); // journeys
     // decisions: validated here, placed below
     const decisionTables =
       payload.decisions === undefined
@@ -105,11 +122,14 @@ export class Engine {
             contextFields: this.context.size,
             models: tables,
             state: this.stateLayout,
+            journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
+            journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
             ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
           });
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
+    this.journeys = journeys && new JourneyRuntime(this.wasm, journeys, this.schema, opts.encode); // journeys
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
     const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
@@ -130,6 +150,7 @@ export class Engine {
         this.stateLayout!,
         this.learning,
         opts.encode,
+        this.journeys?.table,
       );
   }
 
@@ -167,6 +188,85 @@ export class Engine {
   /** Explains one customer's score by a scorecard model: bins, points and the top-k reason codes (default 4). */
   explain(modelId: string, features: FeatureObject | Float32Array, k?: number): ScorecardExplanation {
     return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
+  }
+
+  // ---- journeys (docs/journeys.md)
+
+  /**
+   * Observes a customer's event; the customer's state is read from and written
+   * back to the store. Matches of journeys that triggers name request decisions
+   * (returned as `decisions`).
+   */
+  observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
+    const r = this.journeyRuntime().observe(this.store, customerId, event, opts);
+    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
+    const decisions = this.triggered(r.matches, opts, (req, o) => this.decide({ ...req, customerId }, o));
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. */
+  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
+    const r = this.journeyRuntime().observeState(state, event, opts);
+    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
+    const decisions = this.triggered(r.matches, opts, (req, o) => this.decideState(r.state, req, o).decision);
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /** The decisions the triggers of the bundle request for these matches, in match then trigger order. */
+  private triggered(
+    matches: readonly JourneyMatch[],
+    opts: ObserveOptions | undefined,
+    decide: (req: DecisionRequest, o: DecideOptions) => Decision,
+  ): TriggeredDecision[] {
+    const out: TriggeredDecision[] = [];
+    const d = this.decisions!;
+    for (const m of matches) {
+      for (const t of d.tables.triggers) {
+        if (t.journey !== m.journey) continue;
+        const context: DecisionRequest['context'] = { now: m.time };
+        if (t.channel >= 0) context.channel = d.tables.channels[t.channel]!;
+        out.push({ trigger: t.id, journey: m.journey, time: m.time, decision: decide({ features: opts?.features ?? {}, context }, { limit: t.limit }) });
+      }
+    }
+    return out;
+  }
+
+  /** Matches that time alone completes for a customer (absence deadlines at or before `now`). */
+  advance(customerId: string, now: number): JourneyMatch[] {
+    return this.journeys ? this.journeys.advance(this.store, customerId, now) : [];
+  }
+
+  /** advance on state bytes the caller keeps. */
+  advanceState(state: Uint8Array, now: number): AdvanceStateResult {
+    return this.journeyRuntime().advanceState(state, now);
+  }
+
+  /** advance for every customer of the store: the customers with matches and their matches. */
+  advanceAll(now: number): Map<string, JourneyMatch[]> {
+    return this.journeys ? this.journeys.advanceAll(this.store, now) : new Map();
+  }
+
+  /** advanceAll as a stream, for big stores: yields each customer with matches as it is swept. */
+  advanceAllIterator(now: number): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
+    return this.journeys ? this.journeys.advanceAllIterator(this.store, now) : [][Symbol.iterator]();
+  }
+
+  /** Journey counters since the engine was created (a snapshot). */
+  get journeyStats(): JourneyStats {
+    return this.journeys
+      ? { ...this.journeys.stats }
+      : { events: 0, rejectedLate: 0, invalid: 0, matches: 0, advanceMatches: 0, partialMatchesDropped: 0, rebases: 0 };
+  }
+
+  /** Journey values as decisions see them at `now` (journey.<id>, .lastMatch, .count, aggregates) for a customer or state bytes. */
+  journeyValues(customer: string | Uint8Array, now: number): Record<string, number | boolean> {
+    const rt = this.journeyRuntime();
+    return rt.valuesOf(typeof customer === 'string' ? (this.store.peek ? this.store.peek(customer) : this.store.get(customer)) : customer, now);
+  }
+
+  private journeyRuntime(): JourneyRuntime {
+    if (!this.journeys) throw new NextbestError('EVENT_TYPE', `bundle ${this.info.name} declares no events or journeys`);
+    return this.journeys;
   }
 
   // ---- decisions (src/decide/, docs/decisions.md)

@@ -35,6 +35,20 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export { journeyBindings, journeyEnv, journeyValueDefs, type JourneyValueDef } from './compile/journey/bindings.js';
+export {
+  describeMatch,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyMatchStep,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveStateOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+  type AdvanceStateResult,
+  type TriggeredDecision,
+} from './runtime/journeys.js';
 export type {
   DecisionRequest,
   DecisionContext,

@@ -78,6 +78,8 @@ export class Decisions {
     layout: StateLayout,
     learning: Learning,
     encode?: EncodeOptions,
+    /** The placed journeys table (src/runtime/journeys.ts), when the bundle has journeys: the kernel reads journey values from it. */
+    journeysTable?: number,
   ) {
     const contacts = section(layout, CONTACTS_SECTION)!; // validateDecisions checked it
     this.wasm = wasm;
@@ -88,8 +90,14 @@ export class Decisions {
     this.encode = encode;
     this.contactsOffset = contacts.offset;
     this.learning = learning;
-    this.placed = placeDecisions(wasm, tables, models, schema.size, contacts.offset, (id, action, channel) =>
-      learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
+    this.placed = placeDecisions(
+      wasm,
+      tables,
+      models,
+      schema.size,
+      contacts.offset,
+      (id, action, channel) => learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
+      journeysTable,
     );
     this.adaptiveIndex = tables.frame.adaptive.map((m) => learning.modelHandle(m.id).index);
     this.callRng = wasm.alloc(PRNG_STATE_BYTES, 16);

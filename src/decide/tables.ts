@@ -331,7 +331,17 @@ export const CONTACTS_SECTION = 'contacts';
  */
 export function validateDecisions(
   decisions: unknown,
-  bounds: { features: number; contextFields: number; models: readonly ModelTable[]; channelDictionary?: readonly string[]; state: StateLayout | undefined },
+  bounds: {
+    features: number;
+    contextFields: number;
+    models: readonly ModelTable[];
+    channelDictionary?: readonly string[];
+    state: StateLayout | undefined;
+    /** Journey values the engine can read (src/compile/journey/bindings.ts ids); 0 without journeys. */
+    journeyValues?: number;
+    /** Ids of the bundle's journeys (patterns), which triggers may name. */
+    journeyIds?: readonly string[];
+  },
 ): DecisionTables {
   const o = obj(decisions, 'section');
   if (o.version !== DECISIONS_VERSION) invalid(`version: this engine reads version ${DECISIONS_VERSION}, got ${describe(o.version)}`);
@@ -397,9 +407,10 @@ export function validateDecisions(
     const jo = obj(j, `frame.journeys[${i}]`);
     const slot = int(jo.slot, `frame.journeys[${i}].slot`, 0, slots - 1);
     claim(slot, 1, `frame.journeys[${i}]`);
-    return { valueId: int(jo.valueId, `frame.journeys[${i}].valueId`, 0, 1 << 20), slot };
+    const nValues = bounds.journeyValues ?? 0;
+    if (nValues === 0) invalid(`frame.journeys[${i}]: this bundle has no journeys to read values from`);
+    return { valueId: int(jo.valueId, `frame.journeys[${i}].valueId`, 0, nValues - 1), slot };
   });
-  if (journeys.length > 0) invalid('frame.journeys: this engine has no journeys to read values from');
   const frame: FrameLayout = { slots, contextSlots, channelSlot, models, adaptive, journeys };
 
   let programs: ProgramSet;
@@ -562,14 +573,20 @@ export function validateDecisions(
   const triggers = arr(o.triggers, 'triggers', MAX_TRIGGERS).map((t, i) => {
     const to = obj(t, `triggers[${i}]`);
     const description = optStr(to.description, `triggers[${i}].description`);
+    const channel = int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1);
     return {
       id: str(to.id, `triggers[${i}].id`, 256),
-      journey: str(to.journey, `triggers[${i}].journey`, 256),
-      channel: int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1),
+      journey: journeyId(str(to.journey, `triggers[${i}].journey`, 256), `triggers[${i}].journey`, bounds.journeyIds ?? []),
+      channel,
       limit: int(to.limit, `triggers[${i}].limit`, 0, UNLIMITED),
       ...(description === undefined ? {} : { description }),
     } as TriggerTable;
   });
 
   return { channels, frame, programs, rules, groups, sets, actions, policies, trackers, contactsSize, arbitration, triggers };
+}
+
+function journeyId(id: string, what: string, ids: readonly string[]): string {
+  if (!ids.includes(id)) invalid(`${what}: "${id.slice(0, 64)}" is not a journey of this bundle${ids.length ? ` (${ids.slice(0, 10).join(', ')})` : ''}`);
+  return id;
 }
