@@ -133,13 +133,13 @@ async function demo(name) {
     `\n== ${engine.info.name} ${engine.info.version}: ${t.length} actions, ${new Set(t.flatMap((a) => a.rules)).size} rules, ` +
       `models ${engine.modelIds.join(', ')}; replayed ${events.length} events (${matches} journey matches) and ${contacts.length} contacts`,
   );
-  console.log('customer  channel          #  action                         priority      P      C        V      L');
+  console.log('customer  channel              #  action                         priority      P      C        V      L');
   for (const [i, req] of customers.entries()) {
     const now = req.context.now;
     for (const m of engine.advance(req.customerId, now)) journeys.get(req.customerId).set(m.journey, m); // absences that time alone completed
     const decision = engine.decide(req, { explain: true, limit: 3, seed: i });
     const channel = Array.isArray(req.context.channel) ? req.context.channel.join('+') : (req.context.channel ?? 'all');
-    const head = `${req.customerId.padEnd(9)} ${clip(channel + (req.context.call_reason ? `/${req.context.call_reason}` : req.context.page ? `/${req.context.page}` : ''), 16).padEnd(16)}`;
+    const head = `${req.customerId.padEnd(9)} ${clip(channel + (req.context.call_reason ? `/${req.context.call_reason}` : req.context.page ? `/${req.context.page}` : ''), 20).padEnd(20)}`;
     if (decision.actions.length === 0) console.log(`${head} -  (nothing to offer)`);
     decision.actions.forEach((a, k) => {
       const row = `${String(a.rank).padStart(1)}  ${clip(a.id + (a.mandatory ? '*' : ''), 30).padEnd(30)} ${num(a.priority).padStart(8)} ${num(a.propensity, 3).padStart(6)} ${num(a.context).padStart(6)} ${num(a.value).padStart(8)} ${num(a.lever).padStart(6)}`;
