@@ -8,7 +8,7 @@
 // weight, V value, L lever), why the top action won, and what was not
 // offered and why. Everything comes from the engine's own explanation.
 //
-//   node examples/demo.mjs [telco|bank|retail ...] [--all]   (--all: every dropped offer, not just 3)
+//   node examples/demo.mjs [telco|bank|retail ...] [--all]   (--all: every reason an offer was not made, not just 3)
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,8 +97,18 @@ function dropped(decision, journeys, limit) {
     .map((c, i) => ({ c, i, score: interest(c) }))
     .sort((a, b) => b.score - a.score || (b.c.factors?.priority ?? 0) - (a.c.factors?.priority ?? 0) || a.i - b.i)
     .map((x) => x.c);
+  // one line per reason: the first offer it stopped, and how many more it stopped
+  const groups = new Map();
   const seen = new Set();
-  return out.filter((c) => !seen.has(c.action) && seen.add(c.action)).slice(0, limit);
+  for (const c of out) {
+    if (seen.has(c.action)) continue;
+    seen.add(c.action);
+    const key = `${c.stage}:${c.rule?.name ?? c.policy?.id ?? c.set ?? c.by ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.more++;
+    else groups.set(key, { c, more: 0 });
+  }
+  return [...groups.values()].slice(0, limit);
 }
 
 async function demo(name) {
@@ -152,7 +162,9 @@ async function demo(name) {
       console.log(`${pad}trigger: ${d.journey} at ${when(d.time, now)} -> ${d.trigger}: ${acts}`);
     }
     if (decision.actions.length > 0) console.log(`${pad}why: ${reasonForTop(decision.actions[0], decision, journeys.get(req.customerId), actionInfo)}`);
-    for (const c of dropped(decision, journeys.get(req.customerId), showAll ? Infinity : 3)) console.log(`${pad}not offered: ${c.action}${c.channel ? ` on ${c.channel}` : ''}: ${clip(c.reason, 150)}`);
+    for (const { c, more } of dropped(decision, journeys.get(req.customerId), showAll ? Infinity : 3)) {
+      console.log(`${pad}not offered: ${c.action}${c.channel ? ` on ${c.channel}` : ''}${more > 0 ? ` (and ${more} more)` : ''}: ${clip(c.reason, 150)}`);
+    }
   }
 }
 
