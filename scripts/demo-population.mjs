@@ -5,6 +5,10 @@
  * trains the churn model on (same distributions and correlations, another
  * random generator), extended by the features only rules read.
  *
+ * STORIES gives a customer the events of a moment the bundle's journeys look
+ * for (a walk-out, a porting request, connection trouble, an abandoned
+ * basket, ...), in realistic shares.
+ *
  * Used by scripts/gen-demo-data.mjs (learning simulations), the decision
  * benchmarks (bench/suites/decide.bench.mjs, the decide CLI in
  * bench/suites/pool.bench.mjs) and tests that need many customers.
@@ -191,3 +195,37 @@ export function retailCustomer(r) {
   customer.top_category = orders === 0 ? null : RETAIL_CATEGORIES[best];
   return customer;
 }
+
+/**
+ * Events of a simulated customer before a decision at `now`: the moments the
+ * journeys look for, in realistic shares, so that the offers they unlock
+ * are learned too.
+ */
+export const STORIES = {
+  telco: (r, now) => {
+    const h = 3_600_000;
+    const u = r.u();
+    if (u < 0.05) return [{ type: 'view_retention_offer', time: now - 60 * h, offer: 'discount' }, { type: 'store_visit', time: now - 40 * h, store: 3 }];
+    if (u < 0.1) return [{ type: 'porting_code_request', time: now - 5 * h }];
+    if (u < 0.15) return [{ type: 'data_threshold', time: now - 30 * h, pct: 100 }];
+    if (u < 0.18) return [{ type: 'roaming_start', time: now - 10 * h, zone: r.pick(['eu', 'world']) }];
+    if (u < 0.21) return [{ type: 'device_page_view', time: now - 50 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 30 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 2 * h, brand: 'samsung' }];
+    if (u < 0.24) {
+      const m = 60_000;
+      return [
+        { type: 'device_change', time: now - 5 * h, brand: r.pick(['apple', 'samsung', 'google']) },
+        ...[10, 25, 40].map((k) => ({ type: 'connect_fail', time: now - 5 * h + k * m, network: 'mobile' })),
+      ];
+    }
+    return [];
+  },
+  retail: (r, now) => {
+    const h = 3_600_000;
+    const u = r.u();
+    const category = r.pick(['electronics', 'fashion', 'home', 'beauty', 'sports', 'toys']);
+    if (u < 0.15) return [{ type: 'add_to_cart', time: now - 3 * h, category, price: Math.round(20 + 150 * r.u()) }];
+    if (u < 0.22) return [{ type: 'order_placed', time: now - 72 * h, category: 'electronics', total: 400 }];
+    if (u < 0.35) return [1, 2, 3].map((k) => ({ type: 'product_view', time: now - k * 20 * h, category, price: 50 }));
+    return [];
+  },
+};

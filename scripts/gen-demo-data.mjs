@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBundle, Engine } from '../dist/index.js';
-import { rng, telcoCustomer, retailCustomer } from './demo-population.mjs';
+import { rng, telcoCustomer, retailCustomer, STORIES } from './demo-population.mjs';
 import { PERSONAS } from './demo-personas.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,32 +87,6 @@ export const TRUE_ACCEPT = {
   },
 };
 
-/**
- * Events of a simulated customer before a decision at `now`: the moments the
- * journeys look for, in realistic shares, so that the offers they unlock
- * are learned too.
- */
-const STORIES = {
-  telco: (r, now) => {
-    const h = 3_600_000;
-    const u = r.u();
-    if (u < 0.05) return [{ type: 'view_retention_offer', time: now - 60 * h, offer: 'discount' }, { type: 'store_visit', time: now - 40 * h, store: 3 }];
-    if (u < 0.1) return [{ type: 'porting_code_request', time: now - 5 * h }];
-    if (u < 0.15) return [{ type: 'data_threshold', time: now - 30 * h, pct: 100 }];
-    if (u < 0.18) return [{ type: 'roaming_start', time: now - 10 * h, zone: r.pick(['eu', 'world']) }];
-    if (u < 0.21) return [{ type: 'device_page_view', time: now - 50 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 30 * h, brand: 'apple' }, { type: 'device_page_view', time: now - 2 * h, brand: 'samsung' }];
-    return [];
-  },
-  retail: (r, now) => {
-    const h = 3_600_000;
-    const u = r.u();
-    const category = r.pick(['electronics', 'fashion', 'home', 'beauty', 'sports', 'toys']);
-    if (u < 0.15) return [{ type: 'add_to_cart', time: now - 3 * h, category, price: Math.round(20 + 150 * r.u()) }];
-    if (u < 0.22) return [{ type: 'order_placed', time: now - 72 * h, category: 'electronics', total: 400 }];
-    if (u < 0.35) return [1, 2, 3].map((k) => ({ type: 'product_view', time: now - k * 20 * h, category, price: 50 }));
-    return [];
-  },
-};
 
 /** Channels and their share of simulated decisions. */
 const CHANNEL_MIX = {

@@ -2,16 +2,19 @@
  * Decisions on the shipped telco bundle (models/telco.nbb, what `npm run
  * models` builds from models/telco/bundle.yaml): its actions and rules, the
  * 300-tree depth-6 XGBoost churn model, adaptive offer propensities (Thompson
- * sampling over the bundle's starting learning state), contact policies and
- * context weights. 1000 customers drawn from scripts/demo-population.mjs,
- * one channel each (20% of call-center requests with a call reason), half
- * with a contact history in the engine's MemoryStore.
+ * sampling over the bundle's starting learning state), 20 journeys read by
+ * the rules, contact policies and context weights. 1000 customers drawn from
+ * scripts/demo-population.mjs, one channel each (20% of call-center requests
+ * with a call reason), half with a contact history and about a quarter with
+ * the events of a journey (STORIES: walk-outs, porting requests, connection
+ * trouble, ...) in the engine's MemoryStore.
  *
  * Peers in the same run, interleaved (each call timed alone):
  *   engine.decide            JS request object -> JS result (features encoded, history from the store)
  *   engine.decide + explain  the same, with the explanation of every candidate
  *   reference twin           the plain-TS decision function (src/reference/decide.ts) from the same
- *                            request and store: trees walked in TS, adaptive scores from the counts
+ *                            request and store: trees walked in TS, adaptive scores from the counts,
+ *                            journey values from the journeys twin over the decoded state
  *   kernel only              the decide export on inputs already in wasm memory
  *   churn model alone        the 300 trees for one row, inside wasm
  *   rules stage              every rule of every action (group rules per member), one crossing
@@ -25,9 +28,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine as RulesEngine } from 'json-rules-engine';
 import { Engine, MemoryStore, parseExpr } from '../../dist/index.js';
-import { decodeLearning, ReferencePrng, referenceCounts, referenceDecide } from '../../dist/reference.js';
+import { decodeLearning, decodeSection, ReferenceJourneys, ReferencePrng, referenceCounts, referenceDecide } from '../../dist/reference.js';
 import { latency, latencyAsync, note, options, record, ROOT_DIR } from '../lib.mjs';
-import { rng, telcoCustomer } from '../../scripts/demo-population.mjs';
+import { rng, STORIES, telcoCustomer } from '../../scripts/demo-population.mjs';
 
 const SUITE = 'decide telco';
 const BUNDLE = join(ROOT_DIR, 'models', 'telco.nbb');
@@ -115,12 +118,13 @@ function toConditions(ast, rule) {
   throw new Error(`json-rules-engine peer: ${rule}: no json-rules-engine form for ${ast.kind}`);
 }
 
-function facts(req, churn) {
+function facts(req, churn, journeyValues) {
   const f = {};
   for (const [k, v] of Object.entries(req.features)) f[k] = v ?? null;
   f.context_channel = req.context.channel;
   f.context_call_reason = req.context.call_reason ?? null;
   f.score_churn = churn;
+  for (const [k, v] of Object.entries(journeyValues)) f[k.replace(/\./g, '_')] = typeof v === 'number' && Number.isNaN(v) ? null : v;
   return f;
 }
 
@@ -133,6 +137,15 @@ export async function run() {
   const d = engine.decisions;
   const t = d.tables;
   const contacts = recordHistory(engine, reqs, r);
+  let events = 0;
+  let withJourney = 0;
+  for (const q of reqs) {
+    const story = STORIES.telco(r, NOW);
+    for (const e of story) engine.observe(q.customerId, e, { features: q.features });
+    engine.advance(q.customerId, NOW);
+    events += story.length;
+    if (Object.entries(engine.journeyValues(q.customerId, NOW)).some(([k, v]) => k.split('.').length === 2 && v === true)) withJourney++;
+  }
 
   // the reference peer: the same request -> encode -> referenceDecide (seeded like engine.decide's seed) -> result objects
   const models = new Map(engine.modelIds.map((id) => [id, engine.modelTable(id)]));
@@ -141,6 +154,8 @@ export async function run() {
   const learned = decodeLearning(engine.learning.snapshot());
   const counts = (modelId, key) => learned.models.find((m) => m.id === modelId)?.instances.find(([k]) => k === key)?.[1] ?? referenceCounts(models.get(modelId));
   const ctxNames = engine.context.names;
+  const jr = engine.journeys;
+  const twin = new ReferenceJourneys(jr.set);
   const referencePeer = (i, seed = i) => {
     const req = reqs[i % n];
     const features = engine.schema.encode(req.features);
@@ -149,11 +164,14 @@ export async function run() {
       if (name !== 'channel' && req.context[name] !== undefined) frame[t.frame.contextSlots[k]] = engine.context.encodeValue(k, req.context[name]);
     });
     const c = t.channels.indexOf(req.context.channel);
+    const state = store.get(req.customerId) ?? fresh;
+    const js = decodeSection(jr.set, jr.layout, state, jr.sectionOffset);
     const res = referenceDecide(t, models, {
+      journeyValue: (id) => twin.value(js, NOW, id),
       adaptive: { counts, rng: new ReferencePrng(seed) },
       features,
       frame,
-      state: store.get(req.customerId) ?? fresh,
+      state,
       contactsOffset,
       now: NOW,
       channels: [c],
@@ -188,6 +206,8 @@ export async function run() {
   const inputs = reqs.map((q, i) => {
     const frame = new Float64Array(t.frame.slots).fill(NaN);
     frame[0] = NOW;
+    const js = decodeSection(jr.set, jr.layout, store.get(q.customerId) ?? fresh, jr.sectionOffset);
+    for (const j of t.frame.journeys) frame[j.slot] = twin.value(js, NOW, j.valueId);
     ctxNames.forEach((name, k) => {
       if (q.context[name] !== undefined) frame[t.frame.contextSlots[k]] = engine.context.encodeValue(k, q.context[name]);
     });
@@ -206,7 +226,7 @@ export async function run() {
     ruleOf.map((rule, k) => ({ conditions: { all: [toConditions(parseExpr(rule.source), rule.name)] }, event: { type: String(k) }, priority: 1 })),
     { allowUndefinedFacts: true },
   );
-  const jreFacts = reqs.map((q, i) => facts(q, churnOf[i]));
+  const jreFacts = reqs.map((q, i) => facts(q, churnOf[i], engine.journeyValues(q.customerId, NOW)));
   let fired = 0;
   for (let i = 0; i < 200; i++) {
     rulesStage(i);
@@ -247,7 +267,7 @@ export async function run() {
     SUITE,
     `${t.actions.length} actions, ${t.rules.length} rules in the spec (${rules} rule evaluations when no action drops out), 300-tree churn model (scored in ${scored} of 200 decisions), ` +
       `adaptive offers model (${learned.models[0]?.instances.length ?? 0} learned actions), ${t.policies.length} policies, ${engine.stateLayout.size} bytes of state per customer, ` +
-      `${contacts} recorded contacts; ${(selected / 200).toFixed(2)} actions selected per decision; ${((fired / (200 * programs.length)) * 100).toFixed(0)}% of the rules true`,
+      `${contacts} recorded contacts, ${events} events (${withJourney} customers with an active journey); ${(selected / 200).toFixed(2)} actions selected per decision; ${((fired / (200 * programs.length)) * 100).toFixed(0)}% of the rules true`,
   );
   const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   console.log('peer (us per call)'.padEnd(44) + 'p50'.padStart(9) + 'p99'.padStart(9));

@@ -1,9 +1,10 @@
 /**
- * Pool: batch scoring on worker threads (Piscina), each worker with its own
- * Engine loaded once from the bundle bytes.
+ * Pool: batch scoring and decisions on worker threads (Piscina), each worker
+ * with its own Engine loaded once from the bundle bytes.
  *
  *   const pool = await Pool.create({ bundle: 'telco.nbb', threads: 2 });
  *   const scores = await pool.score(rows, n, { model: 'churn' }); // input order, bit-for-bit the single-thread result
+ *   const decisions = await pool.decide(requests, { seed: 1 });    // per request { ok, decision } or { ok: false, error }
  *   await pool.close();
  *
  * How a call runs: the batch waits in a FIFO; a pump hands out chunks (row
