@@ -86,7 +86,7 @@ export class DecideRowTask implements RowTask<RowBatch> {
     const n = batch.ok;
     const lines = new Float64Array(n);
     for (let k = 0; k < n; k++) lines[k] = batch.lineOf(k);
-    const r = await this.pool.decideLines(batch.raw.length === n ? batch.raw : batch.raw.slice(0, n), lines, {
+    const r = await this.pool.decideLines(batch.raw, lines, {
       idKey: this.idKey,
       carry: [...this.carry],
       ignoreUnknown: this.encode.ignoreUnknown === true,
