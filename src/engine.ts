@@ -24,6 +24,7 @@ import { validateJourneys } from './compile/journey/bundle.js';
 import { journeyValueDefs } from './compile/journey/bindings.js';
 import {
   JourneyRuntime,
+  type AdvanceOptions,
   type AdvanceStateResult,
   type JourneyEvent,
   type JourneyMatch,
@@ -32,10 +33,10 @@ import {
   type ObserveStateOptions,
   type ObserveResult,
   type ObserveStateResult,
-  type TriggeredDecision,
 } from './runtime/journeys.js';
 import { validateDecisions, type TriggerTable } from './decide/tables.js';
 import { Decisions } from './decide/decider.js';
+import { Triggers, type TriggerDecide, type TriggerPlan } from './decide/triggers.js';
 import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 import { actionInfos } from './decide/explain.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
@@ -73,6 +74,12 @@ export interface BundleInfo {
   verified: boolean;
 }
 
+/** Options of advanceAll and advanceAllIterator. */
+export interface AdvanceAllOptions {
+  /** As advance's, or a function giving it per customer id (e.g. to read each customer's features). */
+  decide?: TriggerDecide | ((customerId: string) => TriggerDecide);
+}
+
 const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys', 'learning']);
 
 export class Engine {
@@ -92,6 +99,8 @@ export class Engine {
   private readonly encodeOptions: EncodeOptions | undefined;
   /** Decisions (src/decide/), when the bundle has actions. */
   private readonly decisions: Decisions | undefined;
+  /** The bundle's triggers at run time (src/decide/triggers.ts), when it has any. */
+  private readonly triggerRuntime: Triggers | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
     const envelope = decodeEnvelope(bytes);
@@ -124,6 +133,7 @@ export class Engine {
             state: this.stateLayout,
             journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
             journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
+            contextDefs: this.context.defs,
             ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
           });
     // Everything is validated before anything is placed.
@@ -150,8 +160,9 @@ export class Engine {
         this.stateLayout!,
         this.learning,
         opts.encode,
-        this.journeys?.table,
+        this.journeys && { table: this.journeys.table, set: this.journeys.set },
       );
+    this.triggerRuntime = this.decisions && this.decisions.tables.triggers.length > 0 ? new Triggers(this.decisions, this.schema, opts.encode) : undefined;
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -194,61 +205,92 @@ export class Engine {
 
   /**
    * Observes a customer's event; the customer's state is read from and written
-   * back to the store. Matches of journeys that triggers name request decisions
-   * (returned as `decisions`).
+   * back to the store. Matches of journeys that triggers name request
+   * decisions: listed on the match (`triggered`) and, unless `decide: false`,
+   * made at the event's time on the updated state (also returned as `decisions`).
    */
   observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
+    const plan = this.triggerPlan(opts?.decide);
     const r = this.journeyRuntime().observe(this.store, customerId, event, opts);
-    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
-    const decisions = this.triggered(r.matches, opts, (req, o) => this.decide({ ...req, customerId }, o));
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decide({ ...req, customerId }, o));
     return decisions.length > 0 ? { ...r, decisions } : r;
   }
 
-  /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. */
+  /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. Triggers as in observe. */
   observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
+    const plan = this.triggerPlan(opts?.decide);
     const r = this.journeyRuntime().observeState(state, event, opts);
-    if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
-    const decisions = this.triggered(r.matches, opts, (req, o) => this.decideState(r.state, req, o).decision);
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decideState(r.state, req, o).decision);
     return decisions.length > 0 ? { ...r, decisions } : r;
   }
 
-  /** The decisions the triggers of the bundle request for these matches, in match then trigger order. */
-  private triggered(
-    matches: readonly JourneyMatch[],
-    opts: ObserveOptions | undefined,
-    decide: (req: DecisionRequest, o: DecideOptions) => Decision,
-  ): TriggeredDecision[] {
-    const out: TriggeredDecision[] = [];
-    const d = this.decisions!;
-    for (const m of matches) {
-      for (const t of d.tables.triggers) {
-        if (t.journey !== m.journey) continue;
-        const context: DecisionRequest['context'] = { now: m.time };
-        if (t.channel >= 0) context.channel = d.tables.channels[t.channel]!;
-        out.push({ trigger: t.id, journey: m.journey, time: m.time, decision: decide({ features: opts?.features ?? {}, context }, { limit: t.limit }) });
-      }
-    }
-    return out;
+  /** The checked `decide` option of a call, or undefined when the bundle has no triggers. */
+  private triggerPlan(decide: TriggerDecide | undefined): TriggerPlan | undefined {
+    return this.triggerRuntime === undefined ? undefined : this.triggerRuntime.plan(decide);
   }
 
-  /** Matches that time alone completes for a customer (absence deadlines at or before `now`). */
-  advance(customerId: string, now: number): JourneyMatch[] {
-    return this.journeys ? this.journeys.advance(this.store, customerId, now) : [];
+  /**
+   * Matches that time alone completes for a customer (absence deadlines at or
+   * before `now`). Triggers as in observe, at `now`, with `decide.features`
+   * (none by default: every feature missing).
+   */
+  advance(customerId: string, now: number, opts?: AdvanceOptions): JourneyMatch[] {
+    if (!this.journeys) return [];
+    const plan = this.triggerPlan(opts?.decide);
+    const matches = this.journeys.advance(this.store, customerId, now);
+    if (plan !== undefined && matches.length > 0 && this.triggerRuntime!.fires(matches)) {
+      this.triggerRuntime!.apply(matches, now, plan, undefined, (req, o) => this.decide({ ...req, customerId }, o));
+    }
+    return matches;
   }
 
   /** advance on state bytes the caller keeps. */
-  advanceState(state: Uint8Array, now: number): AdvanceStateResult {
-    return this.journeyRuntime().advanceState(state, now);
+  advanceState(state: Uint8Array, now: number, opts?: AdvanceOptions): AdvanceStateResult {
+    const plan = this.triggerPlan(opts?.decide);
+    const r = this.journeyRuntime().advanceState(state, now);
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, now, plan, undefined, (req, o) => this.decideState(r.state, req, o).decision);
+    return decisions.length > 0 ? { ...r, decisions } : r;
   }
 
-  /** advance for every customer of the store: the customers with matches and their matches. */
-  advanceAll(now: number): Map<string, JourneyMatch[]> {
-    return this.journeys ? this.journeys.advanceAll(this.store, now) : new Map();
+  /**
+   * advance for every customer of the store: the customers with matches and
+   * their matches (with their triggered decisions). `decide` may be a
+   * function of the customer id, to give each customer's features.
+   */
+  advanceAll(now: number, opts?: AdvanceAllOptions): Map<string, JourneyMatch[]> {
+    const m = new Map<string, JourneyMatch[]>();
+    for (const { customerId, matches } of this.advanceAllIterator(now, opts)) m.set(customerId, matches);
+    return m;
   }
 
   /** advanceAll as a stream, for big stores: yields each customer with matches as it is swept. */
-  advanceAllIterator(now: number): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
-    return this.journeys ? this.journeys.advanceAllIterator(this.store, now) : [][Symbol.iterator]();
+  advanceAllIterator(now: number, opts?: AdvanceAllOptions): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
+    if (!this.journeys) return [][Symbol.iterator]();
+    const decide = opts?.decide;
+    const plan = typeof decide === 'function' ? undefined : this.triggerPlan(decide);
+    const inner = this.journeys.advanceAllIterator(this.store, now);
+    const triggers = this.triggerRuntime;
+    if (triggers === undefined) return inner;
+    const engine = this;
+    return (function* () {
+      for (const item of inner) {
+        if (triggers.fires(item.matches)) {
+          // The customer is already advanced: a refused per-customer option is reported on its requests, never thrown mid-sweep.
+          let p: TriggerPlan | NextbestError;
+          try {
+            p = plan ?? triggers.plan((decide as (id: string) => TriggerDecide)(item.customerId));
+          } catch (e) {
+            if (!(e instanceof NextbestError)) throw e;
+            p = e;
+          }
+          triggers.apply(item.matches, now, p, undefined, (req, o) => engine.decide({ ...req, customerId: item.customerId }, o));
+        }
+        yield item;
+      }
+    })();
   }
 
   /** Journey counters since the engine was created (a snapshot). */
