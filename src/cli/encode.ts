@@ -14,7 +14,6 @@ import { NextbestError } from '../errors.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import { parseNumberCell } from '../io/values.js';
 
-const hasOwn = Object.prototype.hasOwnProperty;
 
 export class FeatureRowEncoder {
   readonly schema: FeatureSchema;
@@ -81,18 +80,21 @@ export class FeatureRowEncoder {
 
   /** One JSON object of feature name -> value into rows[base ..]; keys in `reserved` are not features. */
   encodeJson(rows: Float32Array, base: number, obj: Record<string, unknown>, reserved: ReadonlySet<string>): void {
-    rows.fill(NaN, base, base + this.stride);
+    for (let k = 0; k < this.stride; k++) rows[base + k] = NaN;
     const schema = this.schema;
+    // keys and values as arrays, not for-in: see FeatureSchema.encodeInto
+    const keys = Object.keys(obj);
+    const values = Object.values(obj);
     let at = 0; // position among the object's feature keys (the schema's shape cache)
-    for (const key in obj) {
-      if (!hasOwn.call(obj, key)) continue;
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!;
       const f = schema.indexAt(key, at);
       if (f < 0) {
         if (reserved.has(key) || this.encode.ignoreUnknown) continue;
         throw new NextbestError('FEATURE_UNKNOWN', `unknown feature "${key.slice(0, 64)}" (not in the bundle's schema); ${this.unknownHint}`, { feature: key.slice(0, 64) });
       }
       at++;
-      const v = obj[key];
+      const v = values[j];
       if (typeof v === 'number' && !schema.isCategorical(f)) rows[base + f] = v;
       else rows[base + f] = typeof v === 'string' && schema.isCategorical(f) ? this.category(f, v, false) : schema.encodeValue(f, v, this.encode);
     }

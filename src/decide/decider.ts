@@ -74,6 +74,8 @@ export class Decisions {
   /** Handle (index) of each frame.adaptive model in the learning state. */
   private readonly adaptiveIndex: number[];
   private readonly mask: ChannelMask = { lo: 0, hi: 0 };
+  /** Per frame.adaptive model: the view of its customer bins that logOffers hands to the decision log. */
+  private readonly binViews: (Uint16Array | undefined)[] = [];
   /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
   private readonly header: Uint8Array;
 
@@ -483,15 +485,30 @@ export class Decisions {
         this.adaptiveIndex[a.adaptive]!,
         this.placed.instances[ai]![c]!,
         i32[(rec >> 2) + 18]!,
-        new Uint16Array(this.wasm.memory.buffer, bins.ptr, bins.n),
+        this.binsView(a.adaptive, bins.ptr, bins.n),
       );
     }
     return token;
   }
 
+  /** A view of an adaptive model's customer bins in wasm memory, made once (again only after memory grows). */
+  private binsView(model: number, ptr: number, n: number): Uint16Array {
+    const buf = this.wasm.u8.buffer;
+    let v = this.binViews[model];
+    if (v === undefined || v.buffer !== buf) {
+      v = new Uint16Array(buf, ptr, n);
+      this.binViews[model] = v;
+    }
+    return v;
+  }
+
   /** Candidate indices of the last call's selection, in rank order. */
   readRanked(nOut: number): number[] {
-    return Array.from(this.wasm.i32.subarray(this.outPtr >> 2, (this.outPtr >> 2) + nOut));
+    const i32 = this.wasm.i32;
+    const base = this.outPtr >> 2;
+    const out = new Array<number>(nOut);
+    for (let k = 0; k < nOut; k++) out[k] = i32[base + k]!;
+    return out;
   }
 
   /** Model outputs scored by the last call, by model id. */

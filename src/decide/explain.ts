@@ -64,10 +64,22 @@ export function policyText(p: PolicyTable, channels: readonly string[]): string 
   return `${rule}; ${p.scope}`;
 }
 
-/** Rule and policy explanations of a bundle, built once and shared (frozen) by every explanation. */
-const described = new WeakMap<DecisionTables, { rules: readonly RuleExplanation[]; policies: readonly PolicyExplanation[] }>();
+interface Descriptions {
+  rules: readonly RuleExplanation[];
+  policies: readonly PolicyExplanation[];
+  /**
+   * Reasons that depend only on the bundle and the record's stage, reason and
+   * channel (not offered on a channel, a false rule, a blocking policy), made
+   * on first use: most of an explanation's candidates drop out for one of
+   * them, and building their text every time was a tenth of explaining.
+   */
+  reasons: Map<number, string>;
+}
 
-function descriptions(t: DecisionTables) {
+/** Rule and policy explanations of a bundle, built once and shared (frozen) by every explanation. */
+const described = new WeakMap<DecisionTables, Descriptions>();
+
+function descriptions(t: DecisionTables): Descriptions {
   let d = described.get(t);
   if (!d) {
     d = {
@@ -75,10 +87,24 @@ function descriptions(t: DecisionTables) {
       policies: t.policies.map((p) =>
         Object.freeze({ id: p.id, kind: p.kind, text: policyText(p, t.channels), ...(p.description === undefined ? {} : { description: p.description }) }),
       ),
+      reasons: new Map(),
     };
     described.set(t, d);
   }
   return d;
+}
+
+/** The reason text of a record whose text is fixed by (stage, index, channel): cached per bundle. */
+function fixedReason(t: DecisionTables, stage: number, index: number, channel: number, make: () => string): string {
+  const reasons = descriptions(t).reasons;
+  // stage < 16, channel in [-1, 64), index (an action, rule or policy) < 2^32: one exact integer key
+  const key = (index * 65 + (channel + 1)) * 16 + stage;
+  let s = reasons.get(key);
+  if (s === undefined) {
+    s = make();
+    reasons.set(key, s);
+  }
+  return s;
 }
 
 const infos = new WeakMap<DecisionTables, readonly ActionInfo[]>();
@@ -143,18 +169,22 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
       break;
     case 'channel':
       out.reason =
-        t.channels.length === 0 ? 'not offered' : `not offered on ${channelName ?? 'the requested channels'} (offered on ${a.channels.map((c) => t.channels[c]).join(', ')})`;
+        t.channels.length === 0
+          ? 'not offered'
+          : fixedReason(t, r.stage, r.action, channelName === undefined ? -1 : r.channel, () => `not offered on ${channelName ?? 'the requested channels'} (offered on ${a.channels.map((c) => t.channels[c]).join(', ')})`);
       break;
     case 'eligibility':
     case 'applicability':
     case 'suitability': {
-      out.rule = descriptions(t).rules[r.reason]!;
-      out.reason = `${stage} rule ${out.rule.name} (${out.rule.owner}) is false: ${out.rule.expression}`;
+      const rule = descriptions(t).rules[r.reason]!;
+      out.rule = rule;
+      out.reason = fixedReason(t, r.stage, r.reason, -1, () => `${stage} rule ${rule.name} (${rule.owner}) is false: ${rule.expression}`);
       break;
     }
     case 'policy': {
-      out.policy = policyExplanation(t, r.reason);
-      out.reason = `blocked by policy ${out.policy.id}${where}: ${out.policy.text}`;
+      const policy = policyExplanation(t, r.reason);
+      out.policy = policy;
+      out.reason = fixedReason(t, r.stage, r.reason, channelName === undefined ? -1 : r.channel, () => `blocked by policy ${policy.id}${where}: ${policy.text}`);
       break;
     }
     case 'propensity':

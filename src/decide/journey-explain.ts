@@ -44,6 +44,9 @@ export interface JourneyFact {
 interface FactSource {
   kind: 'pattern' | 'aggregate';
   index: number;
+  /** A pattern's first value id (active; lastMatch and count follow), or an aggregate's values (id, function), found at construction. */
+  first: number;
+  members: { id: number; fn: string }[];
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -83,7 +86,10 @@ export class JourneyExplainer {
       const key = `${kind}:${d.index}`;
       let f = factOf.get(key);
       if (f === undefined) {
-        f = this.sources.push({ kind, index: d.index }) - 1;
+        const first = kind === 'pattern' ? this.defs.findIndex((x) => x.kind === 'active' && x.index === d.index) : -1;
+        const members: { id: number; fn: string }[] = [];
+        if (kind === 'aggregate') this.defs.forEach((x, id) => x.kind === 'aggregate' && x.index === d.index && members.push({ id, fn: x.fn! }));
+        f = this.sources.push({ kind, index: d.index, first, members }) - 1;
         factOf.set(key, f);
       }
       slotFact.set(slot, f);
@@ -110,21 +116,19 @@ export class JourneyExplainer {
   /** The facts of a decision from every journey value at `now` (value id order), describing the given matches where they are the latest. */
   facts(values: Float64Array, now: number, matches: readonly JourneyMatch[] | undefined): JourneyFact[] {
     const set = this.set;
-    return this.sources.map(({ kind, index }) => {
+    return this.sources.map(({ kind, index, first: id, members }) => {
       if (kind === 'aggregate') {
         const a = set.aggregates[index]!;
         const out: Record<string, number | null> = {};
         const parts: string[] = [];
-        this.defs.forEach((d, id) => {
-          if (d.kind !== 'aggregate' || d.index !== index) return;
-          const x = values[id]!;
-          out[d.fn!] = x !== x ? null : x;
-          parts.push(`${d.fn} ${num(x)}`);
-        });
+        for (const { id: m, fn } of members) {
+          const x = values[m]!;
+          out[fn] = x !== x ? null : x;
+          parts.push(`${fn} ${num(x)}`);
+        }
         return { journey: a.id, kind, values: out, text: `${a.id} over the last ${formatDuration(a.windowMs)}: ${parts.join(', ')}` };
       }
       const j = set.journeys[index]!;
-      const id = this.defs.findIndex((d) => d.kind === 'active' && d.index === index);
       const matched = values[id] === 1;
       const lastRaw = values[id + 1]!;
       const lastMatch = lastRaw !== lastRaw ? null : lastRaw;

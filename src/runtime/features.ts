@@ -30,7 +30,6 @@ export type FeatureValue = number | string | boolean | null | undefined;
 export type FeatureObject = Record<string, FeatureValue>;
 
 const MAX_FEATURES = 1 << 16;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 export class FeatureSchema {
   readonly defs: readonly FeatureDef[];
@@ -123,18 +122,29 @@ export class FeatureSchema {
   /**
    * Writes a feature object into `out` at `offset` (schema order, NaN for
    * missing keys). Hot path: one shape-cache compare per key (a Map lookup
-   * when the object's keys come in another order), no allocation.
+   * when the object's keys come in another order).
+   *
+   * The own keys and values are read with Object.keys and Object.values (two
+   * short arrays, in the same order) rather than for-in: V8's fast for-in
+   * (keys and field loads from the map's enum cache) depends on feedback that
+   * one object met early in the process (one whose map was still changing as
+   * objects of its shape were built) turns generic for good, and the generic
+   * path costs a lookup per key: 1.2-1.8 us instead of 0.5-0.8 us for the
+   * telco bundle's 25 features. Own enumerable string keys, each getter read
+   * once: what for-in with an own-key check reads.
    */
   encodeInto(obj: FeatureObject, out: Float32Array, offset: number, opts?: EncodeOptions): void {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       throw new NextbestError('ARGUMENT_INVALID', `features must be a plain object of name -> value, got ${describe(obj)}`);
     }
     const n = this.defs.length;
-    out.fill(NaN, offset, offset + n);
+    for (let k = 0; k < n; k++) out[offset + k] = NaN;
     const categorical = this.categorical;
+    const keys = Object.keys(obj);
+    const values = Object.values(obj);
     let at = 0; // position among the object's feature keys
-    for (const key in obj) {
-      if (!hasOwn.call(obj, key)) continue;
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!;
       const i = this.indexAt(key, at);
       if (i < 0) {
         if (opts?.ignoreUnknown) continue;
@@ -145,7 +155,7 @@ export class FeatureSchema {
         );
       }
       at++;
-      const v = obj[key];
+      const v = values[j];
       out[offset + i] = typeof v === 'number' && categorical[i] === 0 ? v : this.encodeValue(i, v, opts);
     }
   }

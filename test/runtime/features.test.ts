@@ -65,4 +65,31 @@ describe('FeatureSchema.encodeInto', () => {
     expect([...out]).toEqual([1, 2, NaN, NaN, NaN]);
     expect(() => schema.encodeInto({ plan: 'platinum' }, out, 0)).toThrow(/not one of its 2 categories/);
   });
+
+  it('reads own enumerable string keys once each: getters, non-enumerable and symbol keys, objects with deleted keys, class instances', () => {
+    const out = new Float32Array(schema.size);
+    let reads = 0;
+    const withGetter = { a: 1, get b() {
+      reads++;
+      return 7;
+    } } as unknown as FeatureObject;
+    schema.encodeInto(withGetter, out, 0);
+    expect(reads).toBe(1);
+    expect([...out]).toEqual([1, 7, NaN, NaN, NaN]);
+    const hidden = { a: 2 } as Record<string | symbol, unknown>;
+    Object.defineProperty(hidden, 'b', { value: 5, enumerable: false });
+    hidden[Symbol('c')] = 3;
+    schema.encodeInto(hidden as FeatureObject, out, 0);
+    expect([...out]).toEqual([2, NaN, NaN, NaN, NaN]);
+    const deleted: Record<string, unknown> = { a: 1, zz: 0, b: 2, plan: 'gold', c: 3 };
+    delete deleted.zz; // dictionary-mode object in V8
+    schema.encodeInto(deleted as FeatureObject, out, 0);
+    expect([...out]).toEqual([...plain(deleted)]);
+    class Row {
+      c = 4;
+      plan = 'basic';
+    }
+    schema.encodeInto(new Row() as unknown as FeatureObject, out, 0);
+    expect([...out]).toEqual([NaN, NaN, 0, 4, NaN]);
+  });
 });
