@@ -87,6 +87,8 @@ export function decideLines(engine: Engine, task: DecideLinesTask): DecideLinesR
   if (task.limit !== undefined) opts.limit = task.limit;
   if (explain) opts.explain = true;
   const out: string[] = new Array(n);
+  const ends = new Uint32Array(n);
+  let end = 0;
   const failed = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const line = task.lines[k]!;
@@ -110,5 +112,6 @@ export function decideLines(engine: Engine, task: DecideLinesTask): DecideLinesR
       failed[k] = 1;
     }
   }
-  return { ok: true, out, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
+  for (let k = 0; k < n; k++) ends[k] = end += out[k]!.length;
+  return { ok: true, out: out.join(''), ends, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
 }

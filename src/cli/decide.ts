@@ -96,6 +96,7 @@ export class DecideRowTask implements RowTask<RowBatch> {
       ...(this.seed !== undefined ? { seed: this.seed } : {}),
     });
     batch.rawOut = r.out;
+    batch.rawEnds = r.ends;
     batch.rawFailed = r.failed;
   }
 }

@@ -42,9 +42,14 @@ export class RowBatch {
   readonly slots: number[] = [];
   /** Per task slot: its row. */
   private readonly slotRows: number[] = [];
-  /** Raw NDJSON tasks: each slot's input line, and what run() made of it (the whole output row; 1 = an error row). */
+  /**
+   * Raw NDJSON tasks: each slot's input line, and what run() made of it:
+   * every slot's whole output row one after the other in `rawOut`, slot k
+   * ending at rawEnds[k]; rawFailed[k] = 1 for an error row.
+   */
   readonly raw: string[] = [];
-  rawOut: string[] | null = null;
+  rawOut: string | null = null;
+  rawEnds: Uint32Array | null = null;
   rawFailed: Uint8Array | null = null;
   /** Rows encoded for the task (the task's next free slot). */
   ok = 0;
@@ -109,10 +114,11 @@ export interface RowTask<B extends RowBatch> {
   encodeJson?(batch: B, obj: Record<string, unknown>, reserved: ReadonlySet<string>): void;
   /**
    * Raw NDJSON: the pipeline does not parse lines. Each line's text goes to
-   * the task (`batch.raw`, by slot) and run() sets `batch.rawOut` (each
-   * slot's whole output row, newline included, written as it is) and
-   * `batch.rawFailed` (1: it is an error row). For tasks whose workers parse
-   * and format (decide: the main thread then only moves text).
+   * the task (`batch.raw`, by slot) and run() sets `batch.rawOut` and
+   * `batch.rawEnds` (the slots' whole output rows, newlines included, one
+   * after the other, written as they are) and `batch.rawFailed` (1: it is an
+   * error row). For tasks whose workers parse and format (decide: the main
+   * thread then only moves text, in runs of rows).
    */
   readonly rawJson?: boolean;
   /**
@@ -324,29 +330,45 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
       if (o.outputFormat === 'csv') out += csvHeaderFor(true, inlineErrors);
       if (!inlineErrors && o.errorsFormat === 'csv') errs += csvHeaderFor(false, true);
     }
+    // raw rows go out in runs: [runFrom, runTo) of rawOut, cut where a row goes elsewhere
+    let runFrom = 0;
+    let runTo = 0;
+    const flush = (): void => {
+      if (runTo > runFrom) out += b.rawOut!.slice(runFrom, runTo);
+      runFrom = runTo;
+    };
     for (let i = 0; i < b.size; i++) {
       const err = b.errors[i];
       if (err === null && raw) {
         const k = b.slots[i]!;
-        if (b.rawFailed![k] === 1) {
-          if (inlineErrors) out += b.rawOut![k];
-          else errs += b.rawOut![k];
-          counts.rejected++;
-        } else {
-          out += b.rawOut![k];
-          counts.ok++;
+        const from = k === 0 ? 0 : b.rawEnds![k - 1]!;
+        const to = b.rawEnds![k]!;
+        if (from !== runTo) {
+          flush();
+          runFrom = from;
         }
+        if (b.rawFailed![k] === 1 && !inlineErrors) {
+          flush();
+          errs += b.rawOut!.slice(from, to);
+          runFrom = to;
+        }
+        runTo = to;
+        if (b.rawFailed![k] === 1) counts.rejected++;
+        else counts.ok++;
       } else if (err === null) {
+        flush();
         const k = b.slots[i]!;
         out += o.outputFormat === 'csv' ? csvPrefix(b, i) + outDelim + task.csvResult!(b, k, outDelim) + (inlineErrors ? outDelim + outDelim : '') + '\n' : json.prefix(b.lines[i]!, b.ids[i], b.carries[i]!) + ',' + task.jsonResult!(b, k) + '}\n';
         counts.ok++;
       } else {
+        flush(); // the rows before this one first
         if (inlineErrors) out += errorText(o.outputFormat, b, i, err, true);
         else errs += errorText(o.errorsFormat, b, i, err, false);
         counts.rejected++;
       }
       counts.rowsIn++;
     }
+    flush();
     const t1 = performance.now();
     timings.formatMs += t1 - t0;
     await o.output.write(out);

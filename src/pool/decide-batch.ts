@@ -243,13 +243,16 @@ export type DecideLinesOptions = Omit<DecideLinesTask, 'kind' | 'texts' | 'lines
 
 /**
  * The CLI's batch: raw request lines in, each line's whole output row back
- * (src/cli/decide-lines.ts runs in the worker). Chunks slice the text array.
+ * (src/cli/decide-lines.ts runs in the worker). Chunks slice the text array;
+ * each chunk comes back as one string of rows with their ends, and the
+ * result joins the chunks in input order.
  */
 export class DecideLinesBatch extends Batch<DecideLinesResult, DecideLinesResult> {
   private readonly texts: readonly string[];
   private readonly lines: Float64Array;
   private readonly opts: DecideLinesOptions;
-  private readonly out: string[];
+  /** Accepted chunks by their first item. */
+  private readonly chunks = new Map<number, DecideLinesResult>();
   private readonly failed: Uint8Array;
   private readonly bytes: number;
 
@@ -258,7 +261,6 @@ export class DecideLinesBatch extends Batch<DecideLinesResult, DecideLinesResult
     this.texts = texts;
     this.lines = lines;
     this.opts = opts;
-    this.out = new Array(texts.length);
     this.failed = new Uint8Array(texts.length);
     let chars = 0;
     for (const t of texts) chars += t.length;
@@ -275,14 +277,25 @@ export class DecideLinesBatch extends Batch<DecideLinesResult, DecideLinesResult
   }
 
   accept(start: number, end: number, done: DecideLinesResult): void {
-    if (done.out.length !== end - start || done.failed.length !== end - start) {
-      throw new NextbestError('WORKER_FAILED', `a worker returned ${done.out.length} rows for lines ${start}..${end - 1} of the batch, expected ${end - start}`);
+    const n = end - start;
+    if (typeof done.out !== 'string' || done.ends.length !== n || done.failed.length !== n || (n > 0 && done.ends[n - 1] !== done.out.length)) {
+      throw new NextbestError('WORKER_FAILED', `a worker returned ${done.ends.length} rows for lines ${start}..${end - 1} of the batch, expected ${n}`);
     }
-    for (let k = 0; k < done.out.length; k++) this.out[start + k] = done.out[k]!;
+    this.chunks.set(start, done);
     this.failed.set(done.failed, start);
   }
 
   protected result(): DecideLinesResult {
-    return { ok: true, out: this.out, failed: this.failed, computeNs: 0 };
+    const starts = [...this.chunks.keys()].sort((a, b) => a - b);
+    const ends = new Uint32Array(this.n);
+    let out = '';
+    for (const s of starts) {
+      const c = this.chunks.get(s)!;
+      const base = out.length;
+      for (let k = 0; k < c.ends.length; k++) ends[s + k] = base + c.ends[k]!;
+      out += c.out;
+    }
+    this.chunks.clear();
+    return { ok: true, out, ends, failed: this.failed, computeNs: 0 };
   }
 }

@@ -111,11 +111,22 @@ export interface DecideResult {
 
 export interface DecideLinesResult {
   ok: true;
-  /** Each line's output row, newline included. */
-  out: string[];
+  /**
+   * Every line's output row (newline included), one after the other: one
+   * string crosses between threads instead of one per row (the main thread
+   * of `nextbest decide` then writes runs of rows as they are).
+   */
+  out: string;
+  /** Where each row ends in `out` (row k is out.slice(ends[k - 1] ?? 0, ends[k])). */
+  ends: Uint32Array;
   /** 1 where the row is an error row. */
   failed: Uint8Array;
   computeNs: number;
+}
+
+/** Row k of a DecideLinesResult. */
+export function decidedRow(r: { out: string; ends: Uint32Array }, k: number): string {
+  return r.out.slice(k === 0 ? 0 : r.ends[k - 1]!, r.ends[k]!);
 }
 
 export interface TaskFailure {

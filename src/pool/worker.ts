@@ -15,7 +15,7 @@ import { Engine } from '../engine.js';
 import { NextbestError } from '../errors.js';
 import type { DecideOptions, DecisionRequest } from '../decide/types.js';
 import { decideLines } from '../cli/decide-lines.js';
-import type { DecideItem, DecideResult, DecideTask, PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+import type { DecideItem, DecideLinesResult, DecideResult, DecideTask, PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
 
 /** A result whose typed arrays are transferred back, not copied (Piscina's transferable protocol). */
 class Transfer<T> {
@@ -125,7 +125,8 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
         return decide(engine, task);
       case 'decideLines':
         try {
-          return decideLines(engine, task);
+          const r = decideLines(engine, task);
+          return move(new Transfer<DecideLinesResult>(r, [r.ends.buffer, r.failed.buffer])) as Transfer<DecideLinesResult>;
         } catch (e) {
           return failure(e);
         }

@@ -155,6 +155,32 @@ describe('nextbest decide: row accounting', () => {
     expect(summary(r.err).rejected).toBe(expected.filter((e) => e === null).length);
   });
 
+  it('--errors: decision rows and error rows (worker and main-thread ones) split into their files, each in input order, the same rows as inline', async () => {
+    const r0 = rng(78);
+    const lines: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const u = r0.u();
+      if (u < 0.05) lines.push(`{"customerId":"b${i}",`); // broken JSON: the worker's error row
+      else if (u < 0.08) lines.push(JSON.stringify({ customerId: `l${i}`, features: {}, context: { now: NOW }, pad: 'x'.repeat(3000) })); // too long: the main thread's
+      else if (u < 0.1) lines.push(JSON.stringify({ customerId: `w${i}`, features: telcoCustomer(r0), context: { now: NOW, channel: 'warp' } })); // refused by the engine
+      else lines.push(JSON.stringify({ customerId: `c${i}`, features: telcoCustomer(r0), context: { now: NOW, channel: r0.pick(['app', 'email', 'sms']) } }));
+    }
+    const input = file('split.ndjson', lines.join('\n'));
+    const args = ['decide', '-b', TELCO, '-i', input, '--batch-size', '7', '-t', '2', '--seed', '9', '--max-line-bytes', '2048'];
+    const inline = out();
+    expect(await runCli([...args, '-o', inline], io().io)).toBe(EXIT_ROWS_REJECTED);
+    const o = out();
+    const errs = out();
+    expect(await runCli([...args, '-o', o, '--errors', errs], io().io)).toBe(EXIT_ROWS_REJECTED);
+    const all = ndjson(inline);
+    const ok = ndjson(o);
+    const bad = ndjson(errs);
+    expect(all.map((x) => x.line)).toEqual(lines.map((_, i) => i + 1));
+    expect(ok).toEqual(all.filter((x) => !('error' in x)));
+    expect(bad).toEqual(all.filter((x) => 'error' in x));
+    expect(new Set(bad.map((x) => (x.error as { code: string }).code))).toEqual(new Set(['INPUT_PARSE', 'LIMIT_EXCEEDED', 'CHANNEL_UNKNOWN']));
+  });
+
   it('decides every sample request of the shipped telco bundle', async () => {
     const o = out();
     const r = io();

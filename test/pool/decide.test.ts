@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Engine, Model, NextbestError, Pool, type PoolDecideRequest, type PoolDecision, type PoolOptions, type Decision } from '../../src/index.js';
 // @ts-expect-error: a plain .mjs module (the demo population) without types
 import { rng, telcoCustomer } from '../../scripts/demo-population.mjs';
+import { decidedRow } from '../../src/pool/protocol.js';
 
 const TELCO = join(__dirname, '..', '..', 'models', 'telco.nbb');
 const CHANNELS = ['app', 'web', 'email', 'sms', 'call_center', 'store'];
@@ -181,9 +182,12 @@ describe('pool.decide', () => {
     const p = await pool({ threads: 2, targetTaskMs: 0.2, faults: [{ row: 1777, kind: 'exit', times: 1 }] });
     const got = await p.decideLines(texts, lines, opts);
     expect(got.out).toEqual(want.out);
+    expect([...got.ends]).toEqual([...want.ends]);
     expect([...got.failed]).toEqual([...want.failed]);
     expect(got.failed.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(JSON.parse(got.out[100]!)).toMatchObject({ line: 101, error: { code: 'INPUT_PARSE' } });
+    expect(JSON.parse(decidedRow(got, 100))).toMatchObject({ line: 101, error: { code: 'INPUT_PARSE' } });
+    // one row per line, each a whole line of JSON naming its input line
+    for (let k = 0; k < texts.length; k++) expect(decidedRow(got, k)).toMatch(new RegExp(`^\\{"line":${k + 1},.*\\}\\n$`));
     expect(p.stats().tasksRetried).toBe(1);
     expect(p.stats().rowsCompleted).toBe(texts.length);
   });
