@@ -491,12 +491,15 @@ export class Decisions {
     return token;
   }
 
-  /** A view of an adaptive model's customer bins in wasm memory, made once (again only after memory grows). */
+  /**
+   * A view of an adaptive model's customer bins in wasm memory, made once
+   * (again after memory grows: growing detaches the old buffer, and a view of
+   * a detached buffer has length 0).
+   */
   private binsView(model: number, ptr: number, n: number): Uint16Array {
-    const buf = this.wasm.u8.buffer;
     let v = this.binViews[model];
-    if (v === undefined || v.buffer !== buf) {
-      v = new Uint16Array(buf, ptr, n);
+    if (v === undefined || v.length !== n) {
+      v = new Uint16Array(this.wasm.memory.buffer, ptr, n);
       this.binViews[model] = v;
     }
     return v;
