@@ -20,8 +20,8 @@
  *   rules stage              every rule of every action (group rules per member), one crossing
  *   json-rules-engine        the same rules as JSON conditions (translated from the spec's
  *                            expressions), engine.run(facts) with the churn score as a fact
- * and, after the interleaved rounds, engine.decide alone (no other peer's
- * garbage to collect during its samples).
+ * and, after the interleaved rounds, engine.decide alone and with explain
+ * alone (no other peer's garbage to collect during their samples).
  * Before timing: engine.decide and the twin select the same actions with the
  * same priorities for 200 customers (seeded exploration), and the rules stage
  * and json-rules-engine agree on every rule of those customers.
@@ -268,6 +268,9 @@ export async function run() {
   // collector may reclaim during decide's samples; this is decide's own p99 without them
   const aloneRounds = [];
   for (let round = 0; round < rounds; round++) aloneRounds.push(latency((i) => engine.decide(reqs[i % n]), { warmup: 200, samples: options.quick ? 300 : 2000 }));
+  const explainOpts = { explain: true };
+  const explainAlone = [];
+  for (let round = 0; round < rounds; round++) explainAlone.push(latency((i) => engine.decide(reqs[i % n], explainOpts), { warmup: 200, samples: options.quick ? 300 : 2000 }));
   const rules = t.actions.reduce((s, a) => s + a.rules.length, 0);
   note(
     SUITE,
@@ -289,4 +292,5 @@ export async function run() {
   peers.forEach(([name], k) => show(name, samples[k], name === 'engine.decide' ? ['reference twin (plain TS)'] : name === rulesName ? ['json-rules-engine (same rules)'] : ['engine.decide']));
   show('json-rules-engine (same rules)', jreSamples, undefined);
   show('engine.decide, measured alone', aloneRounds, ['reference twin (plain TS)']);
+  show('engine.decide explain, measured alone', explainAlone, ['engine.decide, measured alone']);
 }
