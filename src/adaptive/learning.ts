@@ -93,6 +93,16 @@ export interface InstanceReport {
   scoreBins: { index: number; upTo: number; positives: number; negatives: number; propensity: number }[];
 }
 
+/** What a bundle swap did to the learning state (engine.swap). */
+export interface LearningCarry {
+  /** Adaptive models whose learning carried over (same id and binning). */
+  carried: string[];
+  /** Models that start from the new bundle's state (new, rebinned) or were removed. */
+  reset: string[];
+  /** Instances not carried over because their action is gone. */
+  droppedInstances: number;
+}
+
 export interface MergeSummary {
   kind: 'snapshot' | 'delta';
   instances: number;
@@ -536,6 +546,58 @@ export class Learning {
       if (e instanceof NextbestError) throw new NextbestError('BUNDLE_INVALID', `bundle learning section: ${e.message}`, undefined, { cause: e });
       throw e;
     }
+  }
+
+  /**
+   * @internal engine.swap: takes over what `prev` (the learning of the bundle
+   * being replaced) holds for every model of this one that `prev` has with
+   * the same id and binning (shape): the counts of the instances `keep`
+   * accepts, what was not shipped by delta() yet (the next delta() still
+   * reports it), the decision log's offers of those instances (so outcomes
+   * of decisions made before the swap are learned), and the exploration
+   * stream. Models that are new or binned differently start from this
+   * bundle's own state. Checks the instance limit before anything changes.
+   */
+  carryFrom(prev: Learning, keep: (modelId: string, key: string) => boolean): LearningCarry {
+    const pairs: { from: Slot; to: Slot; keys: string[] }[] = [];
+    const report: LearningCarry = { carried: [], reset: [], droppedInstances: 0 };
+    let needed = 0;
+    for (const to of this.slots) {
+      const from = prev.byId.get(to.id);
+      if (from === undefined || from.shape !== to.shape) {
+        report.reset.push(to.id);
+        continue;
+      }
+      const keys = [...from.instances.keys()].filter((k) => keep(to.id, k));
+      report.droppedInstances += from.instances.size - keys.length;
+      needed += keys.filter((k) => !to.instances.has(k)).length;
+      pairs.push({ from, to, keys });
+      report.carried.push(to.id);
+    }
+    for (const s of prev.slots) if (!this.byId.has(s.id)) report.reset.push(s.id);
+    if (this.instanceCount + needed > this.maxInstances) {
+      throw new NextbestError('LIMIT_EXCEEDED', `the new bundle would need ${this.instanceCount + needed} learning instances to keep the learning state; ${this.maxInstances} are allowed (option learning.maxInstances)`, {
+        limit: 'learning.maxInstances',
+      });
+    }
+    const instMap = new Map<number, { slot: number; inst: number }>();
+    for (const { from, to, keys } of pairs) {
+      for (const key of keys) {
+        const src = from.instances.get(key)!;
+        const dst = this.instancePtr(to, key, true);
+        // the counts replace this bundle's starting state for the instance: learning continues where it was
+        this.countsView(to, dst).set(prev.countsView(from, src));
+        const base = from.baseline.get(key);
+        if (base) to.baseline.set(key, Float64Array.from(base));
+        else to.baseline.delete(key);
+        this.rebuild(to, dst);
+        instMap.set(src, { slot: to.index, inst: dst });
+      }
+    }
+    const prevSlotOf = new Map(prev.slots.map((s) => [s.index, s]));
+    this.log.adopt(prev.log, (slot, inst) => (prevSlotOf.has(slot) ? instMap.get(inst) : undefined));
+    this.wasm.u8.set(prev.wasm.u8.subarray(prev.rngPtr, prev.rngPtr + PRNG_STATE_BYTES), this.rngPtr);
+    return report;
   }
 
   /** @internal throws MODEL_KIND unless the model can be scored without an action (engine.score). */

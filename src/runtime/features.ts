@@ -6,6 +6,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
 
 export type FeatureType = 'numeric' | 'categorical';
 
@@ -29,7 +30,7 @@ export interface EncodeOptions {
 export type FeatureValue = number | string | boolean | null | undefined;
 export type FeatureObject = Record<string, FeatureValue>;
 
-const MAX_FEATURES = 1 << 16;
+const MAX_FEATURES = LIMIT_CEILINGS.features;
 
 export class FeatureSchema {
   readonly defs: readonly FeatureDef[];
@@ -41,7 +42,7 @@ export class FeatureSchema {
   constructor(defs: readonly FeatureDef[]) {
     if (!Array.isArray(defs)) throw new NextbestError('ARGUMENT_INVALID', 'a feature schema is an array of { name, type }');
     if (defs.length > MAX_FEATURES) {
-      throw new NextbestError('LIMIT_EXCEEDED', `a schema may have at most ${MAX_FEATURES} features, got ${defs.length}`);
+      throw ceilingError('features', defs.length, 'features of a schema');
     }
     const index = new Map<string, number>();
     const clean: FeatureDef[] = [];
