@@ -260,7 +260,10 @@ describe('learning across a swap', () => {
     // rebinned: the model starts from the new bundle's state; a removed action's instance is dropped
     const ev2 = await e.swap(bytesOf({ version: '3', thresholds: '[6, 24]' }));
     expect(ev2.learning).toEqual({ carried: [], reset: ['offers'], droppedInstances: 0 });
-    expect(e.learning.instances).toBe(0);
+    // the decisions' instances exist from load (one per action), with the new bundle's counts: none
+    expect(e.learning.keys('offers')).toEqual(['discount', 'upgrade']);
+    expect(e.learning.report('offers', { action: 'discount' })).toMatchObject({ positives: 0, negatives: 0 });
+    expect(before.positives + before.negatives).toBeGreaterThan(0);
     const ev3 = await e.swap(bytesOf({ version: '4', thresholds: '[6, 24]' }));
     expect(ev3.learning.carried).toEqual(['offers']);
     e.learning.learn(e.learning.observe('offers', { action: 'discount' }, features), 'accept');
