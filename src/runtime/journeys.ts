@@ -588,18 +588,25 @@ export class JourneyRuntime {
    */
   *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
     const ids = Array.from(store.keys());
-    const peek = typeof store.peek === 'function' ? store.peek.bind(store) : store.get.bind(store);
     for (const customerId of ids) {
-      const s = peek(customerId);
-      if (s === undefined) continue;
-      try {
-        this.checkState(s);
-      } catch {
-        continue;
-      }
-      const matches = this.advanceStored(store, customerId, s, now);
+      const matches = this.sweepOne(store, customerId, now);
       if (matches.length > 0) yield { customerId, matches };
     }
+  }
+
+  /**
+   * One customer of a sweep: read without refreshing recency when the store
+   * can, skipped (no matches) when gone or not of this bundle's layout.
+   */
+  sweepOne(store: StateStore, customerId: string, now: number): JourneyMatch[] {
+    const s = typeof store.peek === 'function' ? store.peek(customerId) : store.get(customerId);
+    if (s === undefined) return EMPTY;
+    try {
+      this.checkState(s);
+    } catch {
+      return EMPTY;
+    }
+    return this.advanceStored(store, customerId, s, now);
   }
 
   advanceAll(store: StateStore, now: number): Map<string, JourneyMatch[]> {
