@@ -45,7 +45,7 @@ import type { Triggers, TriggerDecide, TriggerPlan } from './decide/triggers.js'
 import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 import { actionInfos } from './decide/explain.js';
 import type { Learning, LearningOptions } from './adaptive/learning.js';
-import { checkLimit, resolveLimits, type Limits } from './limits.js';
+import { checkInputString, checkLimit, resolveLimits, type Limits } from './limits.js';
 import { LoadedBundle, type BundleInfo } from './runtime/loaded-bundle.js';
 import { swapBundle, type SwapEvent } from './runtime/swap.js';
 import { inputError } from './runtime/input.js';
@@ -542,6 +542,7 @@ export class Engine extends EventEmitter {
   private host(id: string): ModelHost {
     const h = typeof id === 'string' ? this.models.get(id) : undefined;
     if (h === undefined) {
+      checkInputString(this.rt.limits, id, 'a model id');
       throw new NextbestError('MODEL_UNKNOWN', `no model ${describeId(id)} in bundle ${this.info.name}; it has: ${this.modelIds.join(', ') || 'none'}`);
     }
     return h;
@@ -556,7 +557,7 @@ export class Engine extends EventEmitter {
     if (typeof id !== 'string' || id.length === 0) {
       throw new NextbestError('ARGUMENT_INVALID', `customerId must be a non-empty string, got ${describeId(id)}`);
     }
-    if (id.length > this.rt.limits.stringLength) checkLimit(this.rt.limits, 'stringLength', id.length, 'characters of the customerId');
+    checkInputString(this.rt.limits, id, 'the customerId');
   }
 }
 

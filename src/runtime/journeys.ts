@@ -10,6 +10,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { checkInputString } from '../limits.js';
 import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
@@ -394,6 +395,12 @@ export class JourneyRuntime {
     const typeName = event.type;
     const enc = typeof typeName === 'string' ? this.types.get(typeName) : undefined;
     if (enc === undefined) {
+      try {
+        checkInputString(this.schema.limits, typeName, 'an event type');
+      } catch (e) {
+        this.stats.invalid++;
+        throw e;
+      }
       const known = [...this.types.keys()];
       this.invalid(
         'EVENT_TYPE',
@@ -443,6 +450,12 @@ export class JourneyRuntime {
       const dict = enc.dicts[i];
       const code = dict?.get(v);
       if (code !== undefined) return code;
+      try {
+        checkInputString(this.schema.limits, v, `attribute "${name}" of event "${type}"`);
+      } catch (e) {
+        this.stats.invalid++;
+        throw e;
+      }
       if (dict && this.encode?.unknownCategory === 'missing') return NaN;
       this.invalid(
         'EVENT_ATTRIBUTE',
