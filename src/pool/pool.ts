@@ -425,6 +425,8 @@ export class Pool {
     else if (bundle instanceof Uint8Array) bytes = bundle.slice();
     else throw new NextbestError('ARGUMENT_INVALID', 'a bundle must be a path or a Uint8Array (or Buffer) of bytes');
     const next = poolBundle(bytes, opts);
+    const { previous: _older, ...before } = this.current.ref;
+    if (before.sha256 !== next.ref.sha256) next.ref.previous = before;
     // Every worker loads it now (best effort: Piscina picks the worker of each ping), so the first calls do not wait for it.
     const pings: Promise<unknown>[] = [];
     for (let i = 0; i < this.threads; i++) pings.push(this.piscina.run({ kind: 'ping', bundle: next.ref } satisfies WorkerTask));
