@@ -113,5 +113,5 @@ export function decideLines(engine: Engine, task: DecideLinesTask): DecideLinesR
     }
   }
   for (let k = 0; k < n; k++) ends[k] = end += out[k]!.length;
-  return { ok: true, out: out.join(''), ends, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
+  return { ok: true, bundle: engine.info.sha256, out: out.join(''), ends, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
 }

@@ -14,7 +14,6 @@ import { NextbestError } from '../errors.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import { parseNumberCell } from '../io/values.js';
 
-
 export class FeatureRowEncoder {
   readonly schema: FeatureSchema;
   readonly stride: number;
