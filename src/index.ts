@@ -48,6 +48,8 @@ export type {
   Factors,
   ContactRecord,
   ContactRecordResult,
+  DecidedRequest,
+  ProbabilityEstimate,
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
@@ -67,5 +69,5 @@ export {
 export type { DecisionLogOptions, OfferedAction, RecordRequest, RecordResult, RecordReason } from './adaptive/outcomes.js';
 export { Explorer } from './adaptive/explore.js';
 export { evaluatePolicy, type Policy, type PolicyOutput, type EvaluateOptions, type EvaluationReport, type Estimate } from './evaluate/offline.js';
-export { parseDecisionLog, type LoggedDecision } from './evaluate/log.js';
+export { parseDecisionLog, toLogRecord, type LoggedDecision, type LogRecord } from './evaluate/log.js';
 export { bundlePolicy, loadPolicyModule } from './evaluate/policy.js';

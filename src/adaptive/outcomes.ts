@@ -16,8 +16,9 @@
  * Matching an outcome {customerId, actionId, channel?, token?, at?}: the
  * newest offer of the customer with that action (and channel, and token, when
  * given) decided at or before `at`. It is learned from unless it already was
- * (the first accept or reject counts) or the outcome came more than
- * `maxAgeMs` after the decision. Impressions are not learned from.
+ * (the first accept or reject counts), its instance was reset after the
+ * decision, or the outcome came more than `maxAgeMs` after the decision.
+ * Impressions are not learned from.
  */
 import { NextbestError } from '../errors.js';
 import type { FeatureObject } from '../runtime/features.js';
@@ -51,7 +52,7 @@ export interface RecordRequest {
   token?: number;
 }
 
-export type RecordReason = 'learned' | 'no-decision' | 'already-learned' | 'expired' | 'impression';
+export type RecordReason = 'learned' | 'no-decision' | 'already-learned' | 'expired' | 'impression' | 'reset';
 
 export interface RecordResult {
   readonly learned: boolean;
@@ -64,6 +65,10 @@ const NO_DECISION: RecordResult = Object.freeze({ learned: false, reason: 'no-de
 const ALREADY: RecordResult = Object.freeze({ learned: false, reason: 'already-learned' as const });
 const EXPIRED: RecordResult = Object.freeze({ learned: false, reason: 'expired' as const });
 const IMPRESSION: RecordResult = Object.freeze({ learned: false, reason: 'impression' as const });
+const RESET: RecordResult = Object.freeze({ learned: false, reason: 'reset' as const });
+/** M_DONE values: 0 open, 1 learned, 2 its instance was reset after the decision. */
+const DONE_LEARNED = 1;
+const DONE_RESET = 2;
 
 /** Where a matched offer's observation is, for the learning update (reused; valid until the next find). */
 export interface LogHit {
@@ -248,14 +253,14 @@ export class DecisionLog {
       const decidedAt = meta[m + M_AT]!;
       if (at !== undefined && decidedAt > at) continue; // decided after the outcome: not this one
       if (meta[m + M_DONE] !== 0) {
-        hit.result = ALREADY;
+        hit.result = meta[m + M_DONE] === DONE_RESET ? RESET : ALREADY;
         return hit;
       }
       if (at !== undefined && at - decidedAt > this.maxAgeMs) {
         hit.result = EXPIRED;
         return hit;
       }
-      meta[m + M_DONE] = 1;
+      meta[m + M_DONE] = DONE_LEARNED;
       hit.result = undefined;
       hit.slot = meta[m + M_MODEL]!;
       hit.inst = meta[m + M_INST]!;
@@ -266,6 +271,24 @@ export class DecisionLog {
       return hit;
     }
     return hit;
+  }
+
+  /**
+   * Closes the open offers of the given learning instances (all, without a
+   * set) after a reset: their outcomes say `reset` and are not learned from,
+   * so a reset instance learns only from decisions made after it. Scans the
+   * log once. Returns the offers closed.
+   */
+  closeOffers(instances?: ReadonlySet<number>): number {
+    const meta = this.meta;
+    let n = 0;
+    for (let m = 0, end = this.used * this.offersPerCustomer * META; m < end; m += META) {
+      if (meta[m + M_DONE] !== 0) continue; // (an unused entry marked here is reset by add())
+      if (instances !== undefined && !instances.has(meta[m + M_INST]!)) continue;
+      meta[m + M_DONE] = DONE_RESET;
+      n++;
+    }
+    return n;
   }
 
   /** Forgets everything (e.g. after a bundle reload changed the adaptive models). */

@@ -11,7 +11,7 @@ import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
 const DT_SIZE = 144;
-const ADAPTIVE_REF_SIZE = 32;
+export const ADAPTIVE_REF_SIZE = 32;
 const ACTION_SIZE = 128;
 const PROG_REF_SIZE = 16;
 const CHECK_SIZE = 16;
@@ -152,6 +152,7 @@ export function placeDecisions(
     setI32(at + 4, m.slot * 8);
     setI32(at + 8, bins);
     setI32(at + 24, n);
+    setI32(at + 28, 0); // no forced coin (decideSample sets it for its runs)
     return { ptr: bins, n };
   });
   const instances = tables.actions.map((a) => {
@@ -256,6 +257,8 @@ export const DT_N_CANDIDATES = 108;
 export const DT_SCORED = 120;
 /** Input set per call: the exploration stream (32-byte PRNG state). */
 export const DT_RNG = 136;
+/** The adaptive refs (ADAPTIVE_REF_SIZE each: +12 state, +16 coin, +28 forced coin). */
+export const DT_ADAPTIVE = 132;
 /** Adaptive refs' per-call state (bit 0: the row was binned), for reading the bins after a call. */
 export function adaptiveBinned(wasm: WasmInstance, p: PlacedDecisions, k: number): boolean {
   const refs = wasm.i32[(p.dt + 132) >> 2]!;
