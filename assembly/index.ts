@@ -9,6 +9,8 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { evalProgram, evalPrograms } from "./decide/rules";
+export { journeyObserve, journeyAdvance } from "./journey/automaton";
+export { journeyValue, journeyValues } from "./journey/values";
 
 // Adaptive models (assembly/score/adaptive.ts), exploration and the seeded PRNG.
 export {

@@ -20,9 +20,25 @@ import { explainScorecard, type ScorecardExplanation } from './models/scorecard-
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 import type { StateStore } from './state/store.js';
 import { freshState, validateLayout, type StateLayout } from './state/layout.js';
+import { validateJourneys } from './compile/journey/bundle.js';
+import { journeyValueDefs } from './compile/journey/bindings.js';
+import {
+  JourneyRuntime,
+  type AdvanceOptions,
+  type AdvanceStateResult,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveStateOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+} from './runtime/journeys.js';
 import { validateDecisions, type TriggerTable } from './decide/tables.js';
 import { Decisions } from './decide/decider.js';
-import type { ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import { Triggers, type TriggerDecide, type TriggerPlan } from './decide/triggers.js';
+import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import { actionInfos } from './decide/explain.js';
 import { Learning, type LearningOptions } from './adaptive/learning.js';
 import type { AdaptiveTable } from './models/adaptive.js';
 
@@ -58,6 +74,12 @@ export interface BundleInfo {
   verified: boolean;
 }
 
+/** Options of advanceAll and advanceAllIterator. */
+export interface AdvanceAllOptions {
+  /** As advance's, or a function giving it per customer id (e.g. to read each customer's features). */
+  decide?: TriggerDecide | ((customerId: string) => TriggerDecide);
+}
+
 const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys', 'learning']);
 
 export class Engine {
@@ -71,10 +93,14 @@ export class Engine {
   /** @internal */ readonly payload: BundlePayload;
   /** The per-customer state layout, or undefined when the bundle keeps no customer state. */
   readonly stateLayout: StateLayout | undefined;
+  /** @internal The placed journeys (decisions read journey values through its table). */
+  readonly journeys: JourneyRuntime | undefined;
   private readonly models = new Map<string, ModelHost>();
   private readonly encodeOptions: EncodeOptions | undefined;
   /** Decisions (src/decide/), when the bundle has actions. */
   private readonly decisions: Decisions | undefined;
+  /** The bundle's triggers at run time (src/decide/triggers.ts), when it has any. */
+  private readonly triggerRuntime: Triggers | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
     const envelope = decodeEnvelope(bytes);
@@ -95,6 +121,7 @@ export class Engine {
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
     const tables = validateModels(payload.models, this.schema.size);
     this.stateLayout = payload.state === undefined ? undefined : validateLayout(payload.state);
+    const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, this.schema.size, payload.state); // journeys
     // decisions: validated here, placed below
     const decisionTables =
       payload.decisions === undefined
@@ -104,11 +131,15 @@ export class Engine {
             contextFields: this.context.size,
             models: tables,
             state: this.stateLayout,
+            journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
+            journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
+            contextDefs: this.context.defs,
             ...(this.context.indexOf('channel') >= 0 ? { channelDictionary: this.context.defs[this.context.indexOf('channel')]!.categories ?? [] } : {}),
           });
     // Everything is validated before anything is placed.
     this.wasm = WasmInstance.create(opts.wasm);
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
+    this.journeys = journeys && new JourneyRuntime(this.wasm, journeys, this.schema, opts.encode); // journeys
     this.encodeOptions = opts.encode;
     this.store = opts.store ?? new MemoryStore(opts.memoryStore);
     const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
@@ -129,7 +160,9 @@ export class Engine {
         this.stateLayout!,
         this.learning,
         opts.encode,
+        this.journeys && { table: this.journeys.table, set: this.journeys.set },
       );
+    this.triggerRuntime = this.decisions && this.decisions.tables.triggers.length > 0 ? new Triggers(this.decisions, this.schema, opts.encode) : undefined;
   }
 
   /** Loads a bundle from a path or bytes. */
@@ -168,11 +201,126 @@ export class Engine {
     return explainScorecard(this.host(modelId), this.schema, features, k, this.encodeOptions);
   }
 
+  // ---- journeys (docs/journeys.md)
+
+  /**
+   * Observes a customer's event; the customer's state is read from and written
+   * back to the store. Matches of journeys that triggers name request
+   * decisions: listed on the match (`triggered`) and, unless `decide: false`,
+   * made at the event's time on the updated state (also returned as `decisions`).
+   */
+  observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
+    const plan = this.triggerPlan(opts?.decide);
+    const r = this.journeyRuntime().observe(this.store, customerId, event, opts);
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decide({ ...req, customerId }, o));
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /** Observes an event on state bytes the caller keeps (undefined: a new customer); returns the new state. Triggers as in observe. */
+  observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
+    const plan = this.triggerPlan(opts?.decide);
+    const r = this.journeyRuntime().observeState(state, event, opts);
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decideState(r.state, req, o).decision);
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /** The checked `decide` option of a call, or undefined when the bundle has no triggers. */
+  private triggerPlan(decide: TriggerDecide | undefined): TriggerPlan | undefined {
+    return this.triggerRuntime === undefined ? undefined : this.triggerRuntime.plan(decide);
+  }
+
+  /**
+   * Matches that time alone completes for a customer (absence deadlines at or
+   * before `now`). Triggers as in observe, at `now`, with `decide.features`
+   * (none by default: every feature missing).
+   */
+  advance(customerId: string, now: number, opts?: AdvanceOptions): JourneyMatch[] {
+    if (!this.journeys) return [];
+    const plan = this.triggerPlan(opts?.decide);
+    const matches = this.journeys.advance(this.store, customerId, now);
+    if (plan !== undefined && matches.length > 0 && this.triggerRuntime!.fires(matches)) {
+      this.triggerRuntime!.apply(matches, now, plan, undefined, (req, o) => this.decide({ ...req, customerId }, o));
+    }
+    return matches;
+  }
+
+  /** advance on state bytes the caller keeps. */
+  advanceState(state: Uint8Array, now: number, opts?: AdvanceOptions): AdvanceStateResult {
+    const plan = this.triggerPlan(opts?.decide);
+    const r = this.journeyRuntime().advanceState(state, now);
+    if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+    const decisions = this.triggerRuntime!.apply(r.matches, now, plan, undefined, (req, o) => this.decideState(r.state, req, o).decision);
+    return decisions.length > 0 ? { ...r, decisions } : r;
+  }
+
+  /**
+   * advance for every customer of the store: the customers with matches and
+   * their matches (with their triggered decisions). `decide` may be a
+   * function of the customer id, to give each customer's features.
+   */
+  advanceAll(now: number, opts?: AdvanceAllOptions): Map<string, JourneyMatch[]> {
+    const m = new Map<string, JourneyMatch[]>();
+    for (const { customerId, matches } of this.advanceAllIterator(now, opts)) m.set(customerId, matches);
+    return m;
+  }
+
+  /** advanceAll as a stream, for big stores: yields each customer with matches as it is swept. */
+  advanceAllIterator(now: number, opts?: AdvanceAllOptions): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
+    if (!this.journeys) return [][Symbol.iterator]();
+    const decide = opts?.decide;
+    const plan = typeof decide === 'function' ? undefined : this.triggerPlan(decide);
+    const inner = this.journeys.advanceAllIterator(this.store, now);
+    const triggers = this.triggerRuntime;
+    if (triggers === undefined) return inner;
+    const engine = this;
+    return (function* () {
+      for (const item of inner) {
+        if (triggers.fires(item.matches)) {
+          // The customer is already advanced: a refused per-customer option is reported on its requests, never thrown mid-sweep.
+          let p: TriggerPlan | NextbestError;
+          try {
+            p = plan ?? triggers.plan((decide as (id: string) => TriggerDecide)(item.customerId));
+          } catch (e) {
+            if (!(e instanceof NextbestError)) throw e;
+            p = e;
+          }
+          triggers.apply(item.matches, now, p, undefined, (req, o) => engine.decide({ ...req, customerId: item.customerId }, o));
+        }
+        yield item;
+      }
+    })();
+  }
+
+  /** Journey counters since the engine was created (a snapshot). */
+  get journeyStats(): JourneyStats {
+    return this.journeys
+      ? { ...this.journeys.stats }
+      : { events: 0, rejectedLate: 0, invalid: 0, matches: 0, advanceMatches: 0, partialMatchesDropped: 0, rebases: 0 };
+  }
+
+  /** Journey values as decisions see them at `now` (journey.<id>, .lastMatch, .count, aggregates) for a customer or state bytes. */
+  journeyValues(customer: string | Uint8Array, now: number): Record<string, number | boolean> {
+    const rt = this.journeyRuntime();
+    return rt.valuesOf(typeof customer === 'string' ? (this.store.peek ? this.store.peek(customer) : this.store.get(customer)) : customer, now);
+  }
+
+  private journeyRuntime(): JourneyRuntime {
+    if (!this.journeys) throw new NextbestError('EVENT_TYPE', `bundle ${this.info.name} declares no events or journeys`);
+    return this.journeys;
+  }
+
   // ---- decisions (src/decide/, docs/decisions.md)
 
   /** Ids of the bundle's actions, in spec order (empty without decisions). */
   get actionIds(): string[] {
     return this.decisions ? this.decisions.tables.actions.map((a) => a.id) : [];
+  }
+
+  /** The bundle's actions in spec order: kind, group, description, channels, rules (empty without decisions). */
+  get actions(): readonly ActionInfo[] {
+    return this.decisions ? actionInfos(this.decisions.tables) : [];
   }
 
   /** The bundle's triggers: a journey match requests a decision on a channel. */

@@ -49,6 +49,10 @@ export const ErrorCodes = {
   EXPR_TYPE: 'An expression mixes types (number, bool, category, string) in a way the language does not allow.',
   EXPR_NAME: 'An expression uses an unknown name or function.',
   EXPR_LIMIT: 'An expression exceeds a size limit (source length, nesting depth, program length, stack depth).',
+  // journey events (details: { type?, attribute? })
+  EVENT_TYPE: 'An event has no type or a type the bundle does not declare.',
+  EVENT_TIME: 'An event time is missing, not a finite integer number of epoch milliseconds, or out of range.',
+  EVENT_ATTRIBUTE: 'An event attribute has the wrong type, an unknown category, or a required attribute is missing.',
   // worker pool
   POOL_CLOSED: 'The pool is closed or destroyed: it accepts no new work, and work it had not finished was cancelled.',
   WORKER_FAILED: 'A worker died (exit, crash, out of memory) on the same rows again after its retries, or failed unexpectedly; details name the rows.',

@@ -35,6 +35,20 @@ export {
   type ExprLimits,
   type Ast as ExprAst,
 } from './compile/expr/index.js';
+export { journeyBindings, journeyEnv, journeyValueDefs, type JourneyValueDef } from './compile/journey/bindings.js';
+export {
+  describeMatch,
+  type JourneyEvent,
+  type JourneyMatch,
+  type JourneyMatchStep,
+  type JourneyStats,
+  type ObserveOptions,
+  type ObserveStateOptions,
+  type ObserveResult,
+  type ObserveStateResult,
+  type AdvanceStateResult,
+  type TriggeredDecision,
+} from './runtime/journeys.js';
 export type {
   DecisionRequest,
   DecisionContext,
@@ -50,9 +64,14 @@ export type {
   ContactRecordResult,
   DecidedRequest,
   ProbabilityEstimate,
+  ActionInfo,
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
+export type { TriggerRequest, TriggerDecide, TriggerDecideOptions } from './decide/triggers.js';
+export type { AdvanceOptions } from './runtime/journeys.js';
+export type { JourneyFact } from './decide/journey-explain.js';
 export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export type { PoolDecideRequest, PoolDecideOptions, PoolDecision } from './pool/decide-batch.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
 export {

@@ -44,6 +44,9 @@
 //   +128 nAdaptive      i32    adaptive models (per action) that propensities read (<= 64)
 //   +132 adaptive       usize -> ADAPTIVE refs
 //   +136 rng            usize  the exploration stream of this call (32-byte xoshiro128** state)
+//   +144 journeys       usize  the placed journeys table (src/runtime/journeys.ts), 0 when no program reads journeys
+//   +148 nJourneyValues i32    +152 journeyValues usize: {frame byte offset, value id} per journey value programs read,
+//        filled with journeyValue(journeys, state, now, id) before anything runs
 //
 // ADAPTIVE ref, 32 bytes: +0 model ptr, +4 frame byte of its slot, +8 bins scratch (u16 per
 //   predictor), +12 state i32 (scratch: bit 0 the row is binned, bit 1 the coin is drawn),
@@ -74,6 +77,7 @@
 //   +64 model propensity f64 (adaptive: before exploration), +72 score bin i32 (adaptive)
 //
 // Inputs are not trusted: features, frame and state may hold any bits.
+import { journeyValue } from "../journey/values";
 import { evalProgram, evalProgramInline } from "./rules";
 import { modelMargins, modelTransform } from "../score/model";
 import { adaptiveBinRow, adaptiveScore, adaptiveScoreBin, AD_EXPLORE, AD_OFF_CLASSIFIER, INST_NACTIVE } from "../score/adaptive";
@@ -126,7 +130,11 @@ export const DT_SCORED: usize = 120;
 export const DT_N_ADAPTIVE: usize = 128;
 export const DT_ADAPTIVE: usize = 132;
 export const DT_RNG: usize = 136;
-export const DT_SIZE: usize = 144;
+// journeys: the placed journeys table (0: none), and frame.journeys: {frame byte offset, value id} each
+export const DT_JOURNEYS: usize = 144;
+export const DT_N_JOURNEY_VALUES: usize = 148;
+export const DT_JOURNEY_VALUES: usize = 152;
+export const DT_SIZE: usize = 160;
 
 export const ADAPTIVE_REF_SIZE: usize = 32;
 const AR_MODEL: usize = 0;
@@ -553,6 +561,13 @@ function decideRun(
   out: usize,
 ): i32 {
   store<f64>(frame, now);
+  // Journey results the programs read (journey.<id>, .lastMatch, .count, aggregates), from the customer state at now.
+  const journeys = <usize>load<i32>(dt, DT_JOURNEYS);
+  if (journeys != 0) {
+    const nj = load<i32>(dt, DT_N_JOURNEY_VALUES);
+    let jv = <usize>load<i32>(dt, DT_JOURNEY_VALUES);
+    for (let i = 0; i < nj; i++, jv += 8) store<f64>(frame + <usize>load<i32>(jv), journeyValue(journeys, state, now, load<i32>(jv, 4)));
+  }
   const nowS = Math.floor(now / 1000.0);
   const contacts = state + <usize>load<i32>(dt, DT_CONTACTS);
   const cands = load<usize>(dt, DT_CANDIDATES);

@@ -8,6 +8,10 @@ import type { BundleMeta } from './format.js';
 import { FeatureSchema } from '../runtime/features.js';
 import { validateModels, type ModelTable } from '../models/registry.js';
 import { validateLayout } from '../state/layout.js';
+import { validateJourneys } from '../compile/journey/bundle.js';
+import { journeyValueDefs } from '../compile/journey/bindings.js';
+import { layoutReport } from '../compile/journey/layout.js';
+import type { AggregateDef, JourneyDef } from '../compile/journey/model.js';
 import { validateDecisions } from '../decide/tables.js';
 import { summarizeAdaptive } from '../models/adaptive.js';
 
@@ -28,6 +32,13 @@ export interface BundleReport {
   sections: Record<string, number>;
   /** Bytes of customer state per customer, by state section. */
   state?: { bytes: number; sections: Record<string, number> };
+  /** Event types, patterns and aggregates, with their state bytes per customer. */
+  journeys?: {
+    events: { name: string; attributes: number }[];
+    items: { id: string; kind: 'pattern' | 'aggregate'; bytes: number; slots?: number; summary: string }[];
+    sectionBytes: number;
+    horizonMs: number;
+  };
   /** What the decisions section holds. */
   decisions?: { actions: number; groups: number; channels: string[]; rules: number; programs: number; policies: number; triggers: number };
 }
@@ -58,6 +69,7 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
   const sections: Record<string, number> = {};
   for (const [k, v] of Object.entries(payload)) sections[k] = packValue(v).byteLength;
   const layout = payload.state === undefined ? undefined : validateLayout(payload.state);
+  const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, schema.size, payload.state);
   const ch = context.indexOf('channel');
   const decisions =
     payload.decisions === undefined
@@ -67,6 +79,8 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
           contextFields: context.size,
           models,
           state: layout,
+          journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
+          journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
           ...(ch >= 0 ? { channelDictionary: context.defs[ch]!.categories ?? [] } : {}),
         });
   return {
@@ -84,6 +98,22 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
     models: models.map((t) => ({ id: t.id, kind: t.kind, outputs: t.nOutputs, transform: t.transform, summary: summarizeModel(t) })),
     sections,
     ...(layout ? { state: { bytes: layout.size, sections: Object.fromEntries(layout.sections.map((x) => [x.name, x.size])) } } : {}),
+    ...(journeys
+      ? {
+          journeys: {
+            events: journeys.set.events.map((e) => ({ name: e.name, attributes: e.attributes.length })),
+            items: layoutReport(journeys.set, journeys.layout).map((r, i) => ({
+              ...r,
+              summary:
+                r.kind === 'pattern'
+                  ? summarizePattern(journeys.set.journeys[i]!, journeys.set.events)
+                  : summarizeAggregate(journeys.set.aggregates[i - journeys.set.journeys.length]!, journeys.set.events),
+            })),
+            sectionBytes: journeys.layout.size,
+            horizonMs: journeys.layout.horizonMs,
+          },
+        }
+      : {}),
     ...(decisions
       ? {
           decisions: {
@@ -98,6 +128,24 @@ export function inspectBundle(bytes: Uint8Array): BundleReport {
         }
       : {}),
   };
+}
+
+/** 3600000 -> "1h", 90000 -> "90s", 604800000 -> "7d". */
+export function formatMs(ms: number): string {
+  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= n && ms % n === 0) return `${ms / n}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+function summarizePattern(j: JourneyDef, events: { name: string }[]): string {
+  const q = (s: { min: number; max: number | null }) => (s.max === 1 ? '' : s.max === null ? `{${s.min},}` : s.min === s.max ? `{${s.min}}` : `{${s.min},${s.max}}`);
+  const parts = j.steps.map((s, i) => `${i === 0 ? '' : s.strict ? 'next ' : ''}${s.name}${q(s)}${s.optional ? '?' : ''}${j.guards[i]?.length ? ' !' : ''}`);
+  return `${parts.join(' -> ')}${j.absence ? ` -> no ${j.absence.guards.map((g) => events[g.event]!.name).join('/')} for ${formatMs(j.absence.windowMs)}` : ''}${j.withinMs ? `, within ${formatMs(j.withinMs)}` : ''}${j.skip === 'noSkip' ? ', noSkip' : ''}`;
+}
+
+function summarizeAggregate(a: AggregateDef, events: { name: string }[]): string {
+  return `${a.functions.join('/')} of ${events[a.event]!.name} over ${formatMs(a.windowMs)} in ${a.buckets} buckets of ${formatMs(a.windowMs / a.buckets)}`;
 }
 
 /** The report as readable text. */
@@ -125,5 +173,12 @@ export function formatReport(r: BundleReport): string {
   }
   if (r.state) lines.push(`state     ${r.state.bytes} bytes per customer: ${Object.entries(r.state.sections).map(([k, v]) => `${k} ${v}B`).join(', ')}`);
   lines.push('sections  ' + Object.entries(r.sections).map(([k, v]) => `${k}=${v}B`).join(' '));
+  if (r.journeys) {
+    lines.push(`events    ${r.journeys.events.length}: ${r.journeys.events.map((e) => e.name).join(', ')}`);
+    lines.push(`journeys  ${r.journeys.items.length} (section ${r.journeys.sectionBytes} bytes incl. a 10-byte header; history kept ${(r.journeys.horizonMs / 86_400_000).toFixed(1)} days)`);
+    for (const it of r.journeys.items) {
+      lines.push(`  ${it.id.padEnd(24)} ${it.kind.padEnd(9)} ${String(it.bytes).padStart(4)} B${it.slots !== undefined ? `  ${it.slots} partial` : '          '}  ${it.summary}`);
+    }
+  }
   return lines.join('\n');
 }

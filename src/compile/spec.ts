@@ -9,7 +9,7 @@
  *   models                       linear / scorecard / xgboost (by file) / adaptive (src/compile/adaptive.ts)
  *   learning                     a learning snapshot the bundle's adaptive models start from
  *   groups, actions, policies, arbitration, triggers   decisions (src/compile/decisions.ts)
- *   ...                          journeys (their own compiler)
+ *   events, journeys             event types, patterns and windowed aggregates (compile/journey/)
  * Every error names the file, line and column to fix.
  */
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,10 @@ import { VERSION } from '../version.js';
 import { SpecNode, SpecSource } from './source.js';
 import { compileDecisions } from './decisions.js';
 import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
+import { compileJourneySections } from './journey/spec.js';
+import { journeysStateSection, journeysToBundle } from './journey/bundle.js';
+import { journeyBindings } from './journey/bindings.js';
+import { formatPath } from './expr/printer.js';
 import { compileAdaptiveEntry, compileLearningSection } from './adaptive.js';
 
 export const SPEC_FORMAT = 1;
@@ -59,6 +63,7 @@ const TOP_LEVEL = [
   'features',
   'context',
   'models',
+  'events',
   'journeys',
   'actions',
   'groups',
@@ -121,9 +126,23 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     for (const [id, node] of modelsNode.entries()) ctx.models.set(id, compileModelEntry(id, node, ctx));
   }
 
+  // Journeys (src/compile/journey/): event types, patterns and aggregates; decisions read their results.
+  const journeys = compileJourneySections(root, schema);
+  const bindings = journeys ? journeyBindings(journeys) : undefined;
   // Decisions (src/compile/decisions.ts): actions, groups, policies, arbitration, triggers.
-  const decisions = compileDecisions(root, ctx);
+  const decisions = compileDecisions(
+    root,
+    ctx,
+    journeys
+      ? {
+          ids: journeys.journeys.map((j) => j.id),
+          resolver: { resolve: (path) => bindings!.get(formatPath(path)), names: () => bindings!.keys() },
+        }
+      : undefined,
+  );
+  // Per-customer state: each subsystem adds its section (src/state/layout.ts).
   const stateParts: Omit<StateSection, 'offset'>[] = [];
+  if (journeys) stateParts.push(journeysStateSection(journeys));
   if (decisions) stateParts.push(decisions.contacts);
 
   return {
@@ -138,6 +157,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     features: schema.toJSON(),
     context: context.toJSON(),
     models: [...ctx.models.values()].map(modelToBundle),
+    ...(journeys ? { journeys: journeysToBundle(journeys) } : {}),
     ...(decisions ? { decisions: decisions.section } : {}),
     ...(stateParts.length ? { state: layoutToBundle(composeLayout(stateParts)) } : {}),
     ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),

@@ -20,6 +20,9 @@ import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } 
 import { explainCandidate, type CandidateRecord } from './explain.js';
 import { combineStrata, probabilityDraws, samplingSeedWords, strata, type EpsilonCoin, type StratumHits } from './probability.js';
 import type { AdaptiveTable } from '../models/adaptive.js';
+import { JourneyExplainer } from './journey-explain.js';
+import type { JourneySet } from '../compile/journey/model.js';
+import type { JourneyMatch } from '../runtime/journeys.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest, ProbabilityEstimate } from './types.js';
 
 /** The request context as given, without `now` (lists copied): what a decision log keeps. */
@@ -75,6 +78,11 @@ export class Decisions {
   private seedArg: number | undefined = undefined;
   /** Re-runs per random pattern for selection probabilities (0: not asked). */
   private drawsArg = 0;
+  private matchesArg: readonly JourneyMatch[] | undefined = undefined;
+  /** Journeys in explanations, when decision programs read journey values. */
+  private readonly journeyExplainer: JourneyExplainer | undefined;
+  private readonly journeysTable: number;
+  private readonly journeyValuesPtr: number;
   private readonly learning: Learning;
   /** The sampling stream of selection probabilities, and scratch of decideSample (targets: action, channel; hits). */
   private readonly sampleRng: number;
@@ -101,6 +109,8 @@ export class Decisions {
     layout: StateLayout,
     learning: Learning,
     encode?: EncodeOptions,
+    /** The placed journeys (src/runtime/journeys.ts), when the bundle has journeys: the kernel reads journey values from its table. */
+    journeys?: { table: number; set: JourneySet },
   ) {
     const contacts = section(layout, CONTACTS_SECTION)!; // validateDecisions checked it
     this.wasm = wasm;
@@ -111,8 +121,14 @@ export class Decisions {
     this.encode = encode;
     this.contactsOffset = contacts.offset;
     this.learning = learning;
-    this.placed = placeDecisions(wasm, tables, models, schema.size, contacts.offset, (id, action, channel) =>
-      learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
+    this.placed = placeDecisions(
+      wasm,
+      tables,
+      models,
+      schema.size,
+      contacts.offset,
+      (id, action, channel) => learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
+      journeys?.table,
     );
     this.adaptiveIndex = tables.frame.adaptive.map((m) => learning.modelHandle(m.id).index);
     this.callRng = wasm.alloc(PRNG_STATE_BYTES, 16);
@@ -133,6 +149,9 @@ export class Decisions {
     this.contextDicts = context.defs.map((d) => (d.categories ? new Map(d.categories.map((c, i) => [c, i])) : undefined));
     this.modelOutputs = tables.frame.models.map((m) => models.get(m.id)!.table.nOutputs);
     this.header = freshState(layout).slice(0, 8);
+    this.journeysTable = journeys && tables.frame.journeys.length > 0 ? journeys.table : 0;
+    this.journeyExplainer = this.journeysTable ? new JourneyExplainer(tables, journeys!.set) : undefined;
+    this.journeyValuesPtr = this.journeyExplainer ? wasm.alloc(Math.max(1, this.journeyExplainer.valueCount) * 8, 16) : 0;
   }
 
   /** Fresh state for a customer without history. */
@@ -263,7 +282,26 @@ export class Decisions {
     state.set(wasm.u8.subarray(off, off + this.tables.contactsSize), this.contactsOffset);
   }
 
-  /** Checks the options and sets limitArg and explainArg. */
+  /** Checks decide options without deciding (OPTION_INVALID), e.g. before the side effects of an observe. */
+  checkOptions(opts: DecideOptions | undefined): void {
+    this.options(opts);
+  }
+
+  /** Checks request context fields other than now and channel as a decision encodes them (CONTEXT_INVALID). */
+  checkContextFields(ctx: Record<string, unknown>): void {
+    for (const key in ctx) {
+      if (!Object.prototype.hasOwnProperty.call(ctx, key)) continue;
+      const i = this.contextIndex.get(key);
+      if (i === undefined || key === 'channel') {
+        const known = this.context.names.filter((n) => n !== 'channel');
+        throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ') || 'no other fields'}`, {
+          field: key.slice(0, 64),
+        });
+      }
+      this.contextValue(i, key, ctx[key]);
+    }
+  }
+
   /** STATE_INVALID unless the bytes are state of this layout (fast path: length and header compared in place). */
   private checkState(state: Uint8Array): void {
     const h = this.header;
@@ -279,11 +317,13 @@ export class Decisions {
     throw new NextbestError('STATE_INVALID', 'customer state does not match this bundle');
   }
 
+  /** Checks the options and sets limitArg, explainArg, seedArg and matchesArg. */
   private options(opts: DecideOptions | undefined): void {
     this.limitArg = this.tables.arbitration.limit;
     this.explainArg = false;
     this.seedArg = undefined;
     this.drawsArg = 0;
+    this.matchesArg = undefined;
     if (opts === undefined) return;
     if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', `decide options must be an object { limit?, explain? }, got ${describe(opts)}`);
     if (opts.limit !== undefined) {
@@ -301,9 +341,16 @@ export class Decisions {
       }
       this.seedArg = opts.seed;
     }
+    if (opts.matches !== undefined) {
+      const m = opts.matches as unknown;
+      if (!Array.isArray(m) || m.some((x) => x === null || typeof x !== 'object' || typeof x.journey !== 'string' || typeof x.time !== 'number' || !Array.isArray(x.events))) {
+        throw new NextbestError('OPTION_INVALID', 'matches must be an array of journey matches { journey, time, events } as observe and advance return them');
+      }
+      this.matchesArg = opts.matches;
+    }
     for (const k in opts) {
-      if (k !== 'limit' && k !== 'explain' && k !== 'seed' && k !== 'probability') {
-        throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed, probability`);
+      if (k !== 'limit' && k !== 'explain' && k !== 'seed' && k !== 'probability' && k !== 'matches') {
+        throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed, probability, matches`);
       }
     }
     this.drawsArg = probabilityDraws(opts.probability);
@@ -578,11 +625,21 @@ export class Decisions {
     const rankOf = new Map(ranked.map((c, k) => [c, k + 1]));
     const records = this.readRecords();
     const channels = t.channels.filter((_, c) => (c < 32 ? (mask.lo >>> c) & 1 : (mask.hi >>> (c - 32)) & 1));
-    return {
-      now,
-      channels,
-      candidates: records.map((r, i) => explainCandidate(t, r, r.stage === STAGE.selected ? rankOf.get(i) : undefined)),
-      scores: this.readScores(),
-    };
+    const candidates = records.map((r, i) => explainCandidate(t, r, r.stage === STAGE.selected ? rankOf.get(i) : undefined));
+    const out: DecisionExplanation = { now, channels, candidates, scores: this.readScores() };
+    const je = this.journeyExplainer;
+    if (je) {
+      // the journey values of the same state at the same now (the kernel's journeyValue, one more crossing, explain only)
+      try {
+        this.wasm.exports.journeyValues(this.journeysTable, this.statePtr, now, this.journeyValuesPtr);
+      } catch (e) {
+        throw wasmError(e);
+      }
+      const values = this.wasm.f64.subarray(this.journeyValuesPtr >> 3, (this.journeyValuesPtr >> 3) + je.valueCount);
+      const facts = je.facts(values, now, this.matchesArg);
+      records.forEach((r, i) => je.annotate(candidates[i]!, r, facts));
+      out.journeys = facts;
+    }
+    return out;
   }
 }

@@ -10,7 +10,7 @@ import { OP } from '../compile/expr/opcodes.js';
 import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
-const DT_SIZE = 144;
+const DT_SIZE = 160;
 export const ADAPTIVE_REF_SIZE = 32;
 const ACTION_SIZE = 128;
 const PROG_REF_SIZE = 16;
@@ -84,6 +84,8 @@ export function placeDecisions(
   numFeatures: number,
   contactsOffset: number,
   instanceOf: InstanceOf,
+  /** The placed journeys table, when the bundle has journeys (frame.journeys values are read from it). */
+  journeysTable = 0,
 ): PlacedDecisions {
   const progPtrs = placePrograms(wasm, tables.programs);
   const needs = programNeeds(tables, new Map([...models].map(([k, v]) => [k, v.table])));
@@ -249,6 +251,15 @@ export function placeDecisions(
   setF64(dt + 112, tables.arbitration.minPriority ?? 0);
   setI32(dt + 128, tables.frame.adaptive.length);
   setI32(dt + 132, adaptiveRefs);
+  // journey values (assembly/journey/values.ts): {frame byte offset, value id} per frame.journeys entry
+  const journeyValues = wasm.alloc(Math.max(1, tables.frame.journeys.length) * 8, 16);
+  tables.frame.journeys.forEach((j, i) => {
+    setI32(journeyValues + i * 8, j.slot * 8);
+    setI32(journeyValues + i * 8 + 4, j.valueId);
+  });
+  setI32(dt + 144, tables.frame.journeys.length > 0 ? journeysTable : 0);
+  setI32(dt + 148, tables.frame.journeys.length);
+  setI32(dt + 152, journeyValues);
   return { dt, candidates, maxCandidates, programNeeds: needs, programPtrs: progPtrs, adaptiveBins, instances };
 }
 

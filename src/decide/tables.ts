@@ -172,6 +172,8 @@ export interface TriggerTable {
   /** Channel index, or -1 (every channel). */
   channel: number;
   limit: number;
+  /** Fixed context fields of the decisions it requests (category names or numbers; never `now` or `channel`). */
+  context?: Record<string, string | number>;
   description?: string;
 }
 
@@ -331,7 +333,19 @@ export const CONTACTS_SECTION = 'contacts';
  */
 export function validateDecisions(
   decisions: unknown,
-  bounds: { features: number; contextFields: number; models: readonly ModelTable[]; channelDictionary?: readonly string[]; state: StateLayout | undefined },
+  bounds: {
+    features: number;
+    contextFields: number;
+    models: readonly ModelTable[];
+    channelDictionary?: readonly string[];
+    state: StateLayout | undefined;
+    /** Journey values the engine can read (src/compile/journey/bindings.ts ids); 0 without journeys. */
+    journeyValues?: number;
+    /** Ids of the bundle's journeys (patterns), which triggers may name. */
+    journeyIds?: readonly string[];
+    /** The context fields (name, type, dictionary), which triggers may set. */
+    contextDefs?: readonly { name: string; type: string; categories?: readonly string[] }[];
+  },
 ): DecisionTables {
   const o = obj(decisions, 'section');
   if (o.version !== DECISIONS_VERSION) invalid(`version: this engine reads version ${DECISIONS_VERSION}, got ${describe(o.version)}`);
@@ -397,9 +411,10 @@ export function validateDecisions(
     const jo = obj(j, `frame.journeys[${i}]`);
     const slot = int(jo.slot, `frame.journeys[${i}].slot`, 0, slots - 1);
     claim(slot, 1, `frame.journeys[${i}]`);
-    return { valueId: int(jo.valueId, `frame.journeys[${i}].valueId`, 0, 1 << 20), slot };
+    const nValues = bounds.journeyValues ?? 0;
+    if (nValues === 0) invalid(`frame.journeys[${i}]: this bundle has no journeys to read values from`);
+    return { valueId: int(jo.valueId, `frame.journeys[${i}].valueId`, 0, nValues - 1), slot };
   });
-  if (journeys.length > 0) invalid('frame.journeys: this engine has no journeys to read values from');
   const frame: FrameLayout = { slots, contextSlots, channelSlot, models, adaptive, journeys };
 
   let programs: ProgramSet;
@@ -562,14 +577,41 @@ export function validateDecisions(
   const triggers = arr(o.triggers, 'triggers', MAX_TRIGGERS).map((t, i) => {
     const to = obj(t, `triggers[${i}]`);
     const description = optStr(to.description, `triggers[${i}].description`);
+    const channel = int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1);
     return {
       id: str(to.id, `triggers[${i}].id`, 256),
-      journey: str(to.journey, `triggers[${i}].journey`, 256),
-      channel: int(to.channel, `triggers[${i}].channel`, -1, channels.length - 1),
+      journey: journeyId(str(to.journey, `triggers[${i}].journey`, 256), `triggers[${i}].journey`, bounds.journeyIds ?? []),
+      channel,
       limit: int(to.limit, `triggers[${i}].limit`, 0, UNLIMITED),
+      ...(to.context === undefined ? {} : { context: triggerContext(to.context, `triggers[${i}].context`, bounds.contextDefs ?? []) }),
       ...(description === undefined ? {} : { description }),
     } as TriggerTable;
   });
 
   return { channels, frame, programs, rules, groups, sets, actions, policies, trackers, contactsSize, arbitration, triggers };
+}
+
+/** A trigger's fixed context fields: known fields other than now and channel, values of their type. */
+function triggerContext(v: unknown, what: string, defs: readonly { name: string; type: string; categories?: readonly string[] }[]): Record<string, string | number> {
+  const o = obj(v, what);
+  const out: Record<string, string | number> = {};
+  const keys = Object.keys(o);
+  if (keys.length > defs.length) invalid(`${what}: ${keys.length} fields, the context has ${defs.length}`);
+  for (const k of keys) {
+    const def = defs.find((d) => d.name === k);
+    if (def === undefined || k === 'channel') invalid(`${what}: "${k.slice(0, 64)}" is not a context field a trigger may set`);
+    const x = o[k];
+    if (def.type === 'numeric') out[k] = num(x, `${what}.${k}`);
+    else if (def.categories) {
+      const c = str(x, `${what}.${k}`, 256);
+      if (!def.categories.includes(c)) invalid(`${what}.${k}: "${c.slice(0, 64)}" is not one of its categories`);
+      out[k] = c;
+    } else out[k] = int(x, `${what}.${k}`, 0, 2 ** 24 - 1);
+  }
+  return out;
+}
+
+function journeyId(id: string, what: string, ids: readonly string[]): string {
+  if (!ids.includes(id)) invalid(`${what}: "${id.slice(0, 64)}" is not a journey of this bundle${ids.length ? ` (${ids.slice(0, 10).join(', ')})` : ''}`);
+  return id;
 }

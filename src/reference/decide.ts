@@ -39,6 +39,8 @@ export interface ReferenceInput {
   limit: number;
   /** Needed when propensities read adaptive models that learn per action. */
   adaptive?: ReferenceAdaptive;
+  /** Journey values by value id at `now` (the journeys twin's value()), when programs read journeys. */
+  journeyValue?: (valueId: number) => number;
 }
 
 export interface ReferenceDecision {
@@ -107,6 +109,7 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
   const features = input.features;
   const state = new DataView(input.state.buffer, input.state.byteOffset, input.state.byteLength);
   frame[SLOT_NOW] = input.now;
+  for (const j of t.frame.journeys) frame[j.slot] = input.journeyValue ? input.journeyValue(j.valueId) : NaN;
   const nowS = Math.floor(input.now / 1000);
   const requested = new Set(input.channels);
   const progs = t.programs.programs;

@@ -15,6 +15,14 @@ export interface KernelExports {
   evalProgram(prog: number, frame: number, features: number): number;
   /** Evaluates n programs (i32 pointers at progs) over one frame and feature vector into out (n f64). */
   evalPrograms(progs: number, n: number, frame: number, features: number, out: number): void;
+  /** Observes one event (frame: time, attributes) on the customer state at state; matches at out. Returns matches, -1 late, -2 ignored. */
+  journeyObserve(journeys: number, state: number, type: number, frame: number, features: number, out: number): number;
+  /** Fires absence deadlines at or before now; matches at out. */
+  journeyAdvance(journeys: number, state: number, now: number, out: number): number;
+  /** One journey value (src/compile/journey/bindings.ts ids) of the state at now. */
+  journeyValue(journeys: number, state: number, now: number, valueId: number): number;
+  /** Every journey value into out (f64 each). */
+  journeyValues(journeys: number, state: number, now: number, out: number): void;
   /**
    * One decision (assembly/decide/arbitrate.ts): ranks every action of the decision table dt for the
    * features, frame (context written by the caller) and customer state; writes the selected candidate

@@ -27,6 +27,10 @@ export class MemoryStore implements StateStore {
   readonly ttlMs: number;
   private readonly clock: () => number;
   private readonly map = new Map<string, Entry>();
+  /** The entry at the most-recently-used end: get then set of one customer (the engine's pattern) reorders once. */
+  private newest: Entry | undefined;
+  /** get returns the stored array and refreshes recency: in-place updates need no set. */
+  readonly live = true;
   /** Customers evicted for the size cap, since creation. */
   evictions = 0;
   /** Customers dropped because their TTL expired, since creation. */
@@ -61,8 +65,18 @@ export class MemoryStore implements StateStore {
     }
     e.touched = now;
     // move to the most-recently-used end
-    this.map.delete(customerId);
-    this.map.set(customerId, e);
+    if (e !== this.newest) {
+      this.map.delete(customerId);
+      this.map.set(customerId, e);
+      this.newest = e;
+    }
+    return e.state;
+  }
+
+  /** The state without touching recency or TTL (undefined when absent or expired). */
+  peek(customerId: string): Uint8Array | undefined {
+    const e = this.map.get(customerId);
+    if (e === undefined || this.clock() - e.touched > this.ttlMs) return undefined;
     return e.state;
   }
 
@@ -75,11 +89,16 @@ export class MemoryStore implements StateStore {
         else e.state = state.slice();
       }
       e.touched = now;
-      this.map.delete(customerId);
-      this.map.set(customerId, e);
+      if (e !== this.newest) {
+        this.map.delete(customerId);
+        this.map.set(customerId, e);
+        this.newest = e;
+      }
       return;
     }
-    this.map.set(customerId, { state: state.slice(), touched: now });
+    const fresh = { state: state.slice(), touched: now };
+    this.map.set(customerId, fresh);
+    this.newest = fresh;
     if (this.map.size > this.maxEntries) {
       const oldest = this.map.keys().next().value as string;
       this.map.delete(oldest);
@@ -97,6 +116,7 @@ export class MemoryStore implements StateStore {
 
   clear(): void {
     this.map.clear();
+    this.newest = undefined;
   }
 
   /** Drops every customer whose TTL has expired; returns how many. */

@@ -8,9 +8,20 @@
 export interface StateStore {
   /** The state of a customer, or undefined. The engine may update the returned array in place and then call set. */
   get(customerId: string): Uint8Array | undefined;
+  /**
+   * Optional: true when get returns the stored bytes themselves and refreshes the
+   * customer's recency, so that writing into them updates the store and a set
+   * after an in-place update can be skipped (the engine then skips it).
+   */
+  readonly live?: boolean;
   /** Stores (or replaces) a customer's state. */
   set(customerId: string, state: Uint8Array): void;
   delete(customerId: string): boolean;
+  /**
+   * Optional: the state without refreshing the customer's recency or TTL (sweeps
+   * such as advanceAll use it so that a sweep does not keep every customer alive).
+   */
+  peek?(customerId: string): Uint8Array | undefined;
   /** Customer ids currently held (for sweeps such as advanceAll). */
   keys(): IterableIterator<string>;
   readonly size: number;

@@ -55,4 +55,20 @@ describe('MemoryStore', () => {
     expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(expect.objectContaining({ code: 'OPTION_INVALID' }));
     expect(() => new MemoryStore({ ttlMs: -1 })).toThrow(expect.objectContaining({ code: 'OPTION_INVALID' }));
   });
+
+  it('is live: get returns the stored bytes and refreshes recency, so in-place writes need no set', () => {
+    let now = 0;
+    const s = new MemoryStore({ maxEntries: 2, ttlMs: 100, clock: () => now });
+    s.set('a', new Uint8Array(1));
+    s.set('b', new Uint8Array(1));
+    expect(s.live).toBe(true);
+    now = 50;
+    s.get('a')![0] = 7; // in place, no set
+    s.set('c', new Uint8Array(1)); // evicts b: a was used more recently
+    expect(s.peek('b')).toBeUndefined();
+    expect(s.peek('a')![0]).toBe(7);
+    now = 140; // a was touched at 50: still alive
+    expect(s.get('a')![0]).toBe(7);
+  });
 });
+
