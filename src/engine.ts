@@ -101,6 +101,10 @@ export class Engine {
   private readonly decisions: Decisions | undefined;
   /** The bundle's triggers at run time (src/decide/triggers.ts), when it has any. */
   private readonly triggerRuntime: Triggers | undefined;
+  /** The bundle has adaptive models (record() lets them learn). */
+  private readonly hasAdaptive: boolean;
+  /** record(): the state of a new customer before a MemoryStore copies it in. */
+  private freshScratch: Uint8Array | undefined;
 
   private constructor(bytes: Uint8Array, opts: EngineOptions) {
     const envelope = decodeEnvelope(bytes);
@@ -148,6 +152,7 @@ export class Engine {
       encode: opts.encode,
     });
     if (payload.learning !== undefined) this.learning.loadBundleSection(payload.learning);
+    this.hasAdaptive = adaptive.length > 0;
     // decisions: placed in the same instance, reading the placed models and the learning instances
     this.decisions =
       decisionTables &&
@@ -366,11 +371,15 @@ export class Engine {
     if (typeof id !== 'string' || id.length === 0) {
       throw new NextbestError('ARGUMENT_INVALID', `record needs a customerId (a non-empty string), got ${JSON.stringify(id)?.slice(0, 64)}`);
     }
-    const state = this.store.get(id) ?? freshState(d.layout);
+    let state = this.store.get(id);
+    if (state === undefined) {
+      // a MemoryStore copies what it inserts: a new customer's state can start in a reused buffer
+      state = this.store instanceof MemoryStore ? freshState(d.layout, (this.freshScratch ??= new Uint8Array(d.layout.size))) : freshState(d.layout);
+    }
     d.record(state, rec);
     this.store.set(id, state);
     // adaptive models learn from the decision log (src/adaptive/outcomes.ts)
-    if (this.learning.modelIds.length === 0) return {};
+    if (!this.hasAdaptive) return {};
     return { learning: this.learning.record(rec) };
   }
 

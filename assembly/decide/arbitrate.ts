@@ -67,8 +67,9 @@
 //   +56  propensity, +72 value, +88 context, +104 priority: PROG refs
 //   +120 adaptive    i32   the ADAPTIVE ref its propensity reads, or -1
 //   +124 instances   usize -> usize per channel: the action's learning instance on that channel
-// PROG ref, 16 bytes: +0 program ptr, +4 rule index (rules) or how to get a factor (REF_*),
-//   +8 need u64 (bit per model), or the f64 value of a REF_CONSTANT factor.
+// PROG ref, 16 bytes: +0 program ptr (REF_SLOT: the frame byte of the slot it reads), +4 rule
+//   index (rules) or how to get a factor (REF_*), +8 need u64 (bit per model), or the f64 value
+//   of a REF_CONSTANT factor.
 //
 // CAND record, 80 bytes (the output; src/decide/decider.ts reads it):
 //   +0 action i32, +4 channel i32 (-1: on none of the requested channels),
@@ -168,11 +169,13 @@ export const A_ADAPTIVE: usize = 120;
 export const A_INSTANCES: usize = 124;
 
 export const PROG_REF_SIZE: usize = 16;
-// How a factor is computed (PROG ref +4): run its program, take the constant at +8, or
-// ((propensity * context) * value) * lever natively (the default priority's program, same order).
+// How a factor is computed (PROG ref +4): run its program, take the constant at +8,
+// ((propensity * context) * value) * lever natively (the default priority's program, same order),
+// or read the one frame slot its program reads (`score.offers`), after scoring the models it needs.
 export const REF_PROGRAM: i32 = 0;
 export const REF_CONSTANT: i32 = 1;
 export const REF_DEFAULT_PRIORITY: i32 = 2;
+export const REF_SLOT: i32 = 3;
 export const MODEL_REF_SIZE: usize = 16;
 
 export const CAND_SIZE: usize = 80;
@@ -250,8 +253,10 @@ function scoreModels(dt: usize, missing: u64, features: usize, frame: usize): vo
 
 /** A factor from its PROG ref: a constant, or its program run (scoring the models it reads first). */
 @inline function runRef(dt: usize, ref: usize, features: usize, frame: usize): f64 {
-  if (load<i32>(ref, 4) == REF_CONSTANT) return load<f64>(ref, 8);
+  const how = load<i32>(ref, 4);
+  if (how == REF_CONSTANT) return load<f64>(ref, 8);
   ensureModels(dt, load<u64>(ref, 8), features, frame);
+  if (how == REF_SLOT) return load<f64>(frame + <usize>load<i32>(ref));
   return evalProgram(load<usize>(ref), frame, features);
 }
 

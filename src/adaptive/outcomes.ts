@@ -3,9 +3,9 @@
  * outcome can be learned from without the caller resending features.
  *
  * Bounds (DecisionLogOptions): at most `maxCustomers` customers (the least
- * recently decided is forgotten first; a Map's insertion order is the LRU
- * order) and, per customer, the last `offersPerCustomer` offers in a ring
- * (the oldest is overwritten first). An offer keeps its decision token and
+ * recently decided is forgotten first: a recency list over the slots) and,
+ * per customer, the last `offersPerCustomer` offers in a ring (the oldest is
+ * overwritten first). An offer keeps its decision token and
  * time, action and channel (interned as small codes), model, learning
  * instance, score bin and the bin of every predictor: 64 + 2 x predictors
  * bytes, in two slabs indexed by a customer's slot (one cache line of
@@ -111,6 +111,17 @@ export class DecisionLog {
   private bins = new Uint16Array(0);
   /** Per slot: next ring position and offers held. */
   private ring = new Int32Array(0);
+  /**
+   * Recency of the slots in use, a doubly linked list (per slot: the newer
+   * and the older neighbour, -1 at the ends), and each slot's customer: a
+   * decision for a known customer moves its slot to the head without
+   * touching the Map.
+   */
+  private newer = new Int32Array(0);
+  private older = new Int32Array(0);
+  private head = -1;
+  private tail = -1;
+  private slotKeys: string[] = [];
   private current = -1;
   private currentCustomer = '';
   private pendingAt = NaN;
@@ -154,12 +165,16 @@ export class DecisionLog {
     else tok = token;
     let slot = this.customers.get(customerId);
     if (slot !== undefined) {
-      this.customers.delete(customerId); // re-inserted below: most recently decided
+      if (slot !== this.head) {
+        this.unlink(slot);
+        this.link(slot);
+      }
     } else {
       if (this.customers.size >= this.maxCustomers) {
-        const oldest = this.customers.keys().next().value as string;
-        slot = this.customers.get(oldest)!;
-        this.customers.delete(oldest);
+        // the least recently decided customer's slot is reused
+        slot = this.tail;
+        this.customers.delete(this.slotKeys[slot]!);
+        this.unlink(slot);
         this.evictions++;
       } else {
         if (this.used === this.capacity) this.grow();
@@ -167,8 +182,10 @@ export class DecisionLog {
       }
       this.ring[2 * slot] = 0;
       this.ring[2 * slot + 1] = 0;
+      this.slotKeys[slot] = customerId;
+      this.customers.set(customerId, slot);
+      this.link(slot);
     }
-    this.customers.set(customerId, slot);
     this.current = slot;
     this.currentCustomer = customerId;
     this.pendingAt = at ?? NaN;
@@ -297,6 +314,27 @@ export class DecisionLog {
     this.used = 0;
     this.current = -1;
     this.currentCustomer = '';
+    this.head = -1;
+    this.tail = -1;
+    this.slotKeys = [];
+  }
+
+  /** Puts a slot at the head of the recency list. */
+  private link(slot: number): void {
+    this.newer[slot] = -1;
+    this.older[slot] = this.head;
+    if (this.head >= 0) this.newer[this.head] = slot;
+    this.head = slot;
+    if (this.tail < 0) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const n = this.newer[slot]!;
+    const o = this.older[slot]!;
+    if (n >= 0) this.older[n] = o;
+    else this.head = o;
+    if (o >= 0) this.newer[o] = n;
+    else this.tail = n;
   }
 
   /** Small integer code of an action or channel id (1, 2, ...). */
@@ -321,9 +359,15 @@ export class DecisionLog {
     bins.set(this.bins);
     const ring = new Int32Array(capacity * 2);
     ring.set(this.ring);
+    const newer = new Int32Array(capacity);
+    newer.set(this.newer);
+    const older = new Int32Array(capacity);
+    older.set(this.older);
     this.meta = meta;
     this.bins = bins;
     this.ring = ring;
+    this.newer = newer;
+    this.older = older;
     this.capacity = capacity;
   }
 }

@@ -97,6 +97,10 @@ export class Decisions {
   /** Handle (index) of each frame.adaptive model in the learning state. */
   private readonly adaptiveIndex: number[];
   private readonly mask: ChannelMask = { lo: 0, hi: 0 };
+  /** The contacts section of the state scratch (re-made when memory grows): record() copies it out without a subarray. */
+  private contactsView: Uint8Array = new Uint8Array(0);
+  /** Per frame.adaptive model, its bins scratch as a view (re-made when memory grows): what logOffers logs. */
+  private binsViews: Uint16Array[] = [];
   /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
   private readonly header: Uint8Array;
 
@@ -278,8 +282,11 @@ export class Decisions {
     } catch (e) {
       throw wasmError(e);
     }
-    const off = this.statePtr + this.contactsOffset;
-    state.set(wasm.u8.subarray(off, off + this.tables.contactsSize), this.contactsOffset);
+    let view = this.contactsView;
+    if (view.buffer !== wasm.u8.buffer) {
+      view = this.contactsView = new Uint8Array(wasm.u8.buffer, this.statePtr + this.contactsOffset, this.tables.contactsSize);
+    }
+    state.set(view, this.contactsOffset);
   }
 
   /** Checks decide options without deciding (OPTION_INVALID), e.g. before the side effects of an observe. */
@@ -573,6 +580,9 @@ export class Decisions {
     if (customerId === undefined || this.tables.frame.adaptive.length === 0) return undefined;
     const i32 = this.wasm.i32;
     const t = this.tables;
+    if (this.binsViews.length === 0 || this.binsViews[0]!.buffer !== this.wasm.u8.buffer) {
+      this.binsViews = this.placed.adaptiveBins.map((b) => new Uint16Array(this.wasm.u8.buffer, b.ptr, b.n));
+    }
     let token: number | undefined;
     for (let k = 0; k < nOut; k++) {
       const rec = this.placed.candidates + i32[(this.outPtr >> 2) + k]! * CAND_SIZE;
@@ -582,7 +592,6 @@ export class Decisions {
       const c = i32[(rec >> 2) + 1]!;
       const log = this.learning.log;
       if (token === undefined) token = log.begin(customerId, now, undefined);
-      const bins = this.placed.adaptiveBins[a.adaptive]!;
       if (!adaptiveBinned(this.wasm, this.placed, a.adaptive)) continue; // cannot happen: a selected adaptive action was binned
       log.add(
         customerId,
@@ -592,7 +601,7 @@ export class Decisions {
         this.adaptiveIndex[a.adaptive]!,
         this.placed.instances[ai]![c]!,
         i32[(rec >> 2) + 18]!,
-        new Uint16Array(this.wasm.memory.buffer, bins.ptr, bins.n),
+        this.binsViews[a.adaptive]!,
       );
     }
     return token;

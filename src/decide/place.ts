@@ -22,6 +22,7 @@ export const CAND_SIZE = 80;
 const REF_PROGRAM = 0;
 const REF_CONSTANT = 1;
 const REF_DEFAULT_PRIORITY = 2;
+const REF_SLOT = 3;
 
 /** The value of a program that reads nothing and returns a constant, or undefined. */
 export function constantOf(p: ProgramCode): number | undefined {
@@ -30,6 +31,12 @@ export function constantOf(p: ProgramCode): number | undefined {
   if (c.length === 1 && c[0] === OP.RET_1) return 1;
   if (c.length === 3 && c[0] === OP.PUSH_K && c[2] === OP.RET) return p.consts[c[1]!];
   return undefined;
+}
+
+/** The frame slot of a program that only reads one (`LOAD_S slot; RET`, e.g. `score.offers`), or undefined. */
+export function slotOf(p: ProgramCode): number | undefined {
+  const c = p.code;
+  return c.length === 3 && c[0] === OP.LOAD_S && c[2] === OP.RET ? c[1] : undefined;
 }
 
 /**
@@ -108,14 +115,18 @@ export function placeDecisions(
     setI32(ptr + 4, rule);
     setU64(ptr + 8, needs[program]!);
   };
-  /** A factor: a constant or the default priority need no program run. */
+  /** A factor: a constant, a frame slot (after the models it reads) or the default priority need no program run. */
   const factorRef = (ptr: number, program: number) => {
     const p = tables.programs.programs[program]!;
     const k = constantOf(p);
+    const slot = slotOf(p);
     if (k !== undefined) {
       setI32(ptr, 0);
       setI32(ptr + 4, REF_CONSTANT);
       setF64(ptr + 8, k);
+    } else if (slot !== undefined) {
+      progRef(ptr, program, REF_SLOT);
+      setI32(ptr, slot * 8); // validated: slot < frame slots
     } else {
       progRef(ptr, program, isDefaultPriority(p) ? REF_DEFAULT_PRIORITY : REF_PROGRAM);
     }

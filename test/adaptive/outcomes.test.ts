@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../helpers/errors.js';
+import { mulberry32, randInt } from '../helpers/random.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning } from '../../src/adaptive/snapshot.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
@@ -121,5 +122,40 @@ describe('decision log and record()', () => {
     await expect(model({ maxCustomers: 0 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
     await expect(model({ offersPerCustomer: 1.5 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
     await expect(model({ maxAgeMs: -1 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
+  });
+
+  it('forgets the least recently decided customer, as a plain LRU list does, on random sequences', async () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const rand = mulberry32(seed);
+      const max = randInt(rand, 1, 5);
+      const m = await model({ maxCustomers: max, offersPerCustomer: 4 });
+      const f = { age: 40, plan: 'basic' };
+      let lru: string[] = []; // most recently decided first
+      const open = new Set<string>(); // customers whose latest offer has no outcome yet
+      let evictions = 0;
+      for (let step = 0; step < 200; step++) {
+        const id = `c${randInt(rand, 0, 7)}`;
+        if (rand() < 0.6) {
+          m.learning.offered(id, [{ actionId: 'a', channel: 'web', modelId: 'offers', features: f }]);
+          lru = [id, ...lru.filter((x) => x !== id)];
+          open.add(id);
+          if (lru.length > max) {
+            open.delete(lru.pop()!);
+            evictions++;
+          }
+        } else {
+          // an outcome finds the customer's latest offer of the action (no change of recency)
+          const r = m.learning.record({ customerId: id, actionId: 'a', channel: 'web', outcome: 'reject' });
+          expect(r.reason).toBe(!lru.includes(id) ? 'no-decision' : open.has(id) ? 'learned' : 'already-learned');
+          open.delete(id);
+        }
+        expect(m.learning.log.size).toBe(lru.length);
+        expect(m.learning.log.evictions).toBe(evictions);
+      }
+      m.learning.log.clear();
+      expect(m.learning.log.size).toBe(0);
+      m.learning.offered('z', [{ actionId: 'a', channel: 'web', modelId: 'offers', features: f }]);
+      expect(m.learning.record({ customerId: 'z', actionId: 'a', channel: 'web', outcome: 'accept' }).learned).toBe(true);
+    }
   });
 });
