@@ -25,7 +25,10 @@
  *                              counts of every instance it scores
  *   kernel only                the decide export on inputs already in wasm memory
  * record: outcomes of logged decisions (one per customer) per CPU-second, through
- *   engine.record              contact history in the store + the decision log + the model update
+ *   engine.record (new)        contact history in the store (a customer the store does not hold
+ *                              yet: fresh state inserted) + the decision log + the model update
+ *   engine.record (returning)  the same for customers whose state the store holds (an impression
+ *                              recorded before, untimed)
  *   engine.learning.record     the decision log + the model update (no contact history)
  *   reference twin             the same work in plain TS: a Map of logged observations, the
  *                              contact-history twin and the counts update of the adaptive twin
@@ -95,8 +98,8 @@ export async function run() {
   writeFileSync(join(dir, 'learning.yaml'), spec());
   const bytes = await buildBundle(join(dir, 'learning.yaml'), { created: '2026-01-01T00:00:00Z' });
   const N = options.quick ? 20_000 : 200_000;
-  const store = new MemoryStore({ maxEntries: 4 * N + 10_000 });
-  const engine = await Engine.load(bytes, { store, learning: { seed: 1, log: { maxCustomers: 4 * N + 10_000, offersPerCustomer: 4 } } });
+  const store = new MemoryStore({ maxEntries: 7 * N + 10_000 });
+  const engine = await Engine.load(bytes, { store, learning: { seed: 1, log: { maxCustomers: 7 * N + 10_000, offersPerCustomer: 4 } } });
   const actions = engine.actionIds;
   const src = customerSource(2024);
   // acceptance depends on a few features and the action, so predictors become active
@@ -187,20 +190,22 @@ export async function run() {
   });
 
   // record(): outcomes of logged decisions, one offer each, found by customer and action.
-  const rates = { engine: 0, learning: 0, reference: 0 };
-  const wall = { engine: 0, learning: 0, reference: 0 };
+  const rates = { engine: 0, returning: 0, learning: 0, reference: 0 };
+  const wall = { engine: 0, returning: 0, learning: 0, reference: 0 };
   const outcome = (i) => (i % 11 === 0 ? 'accept' : 'reject');
   for (let round = 0; round < 2; round++) {
-    for (const how of ['engine', 'learning']) {
+    for (const how of ['engine', 'returning', 'learning']) {
       const recs = [];
       for (let i = 0; i < N; i++) {
         const customerId = `r${round}-${how}-${i}`;
         const res = engine.decide({ customerId, features: requests[i % requests.length].features, context: { now: NOW, channel: 'app' } }, { limit: 1 });
         recs.push({ customerId, actionId: res.actions[0].id, channel: 'app', outcome: outcome(i), at: NOW + 1000 });
       }
+      // returning customers: contact history already in the store (an impression recorded before, untimed)
+      if (how === 'returning') for (let i = 0; i < N; i++) engine.record({ ...recs[i], outcome: 'impression', at: NOW });
       const w0 = process.hrtime.bigint();
       const c0 = cpuSeconds();
-      if (how === 'engine') {
+      if (how === 'engine' || how === 'returning') {
         for (let i = 0; i < N; i++) if (!engine.record(recs[i]).learning.learned) throw new Error('record did not learn');
       } else {
         for (let i = 0; i < N; i++) if (!engine.learning.record(recs[i]).learned) throw new Error('record did not learn');
@@ -237,10 +242,11 @@ export async function run() {
     wall.reference = Math.max(wall.reference, N / (Number(process.hrtime.bigint() - w0) / 1e9));
   }
   const METRIC = 'outcomes per CPU-second';
-  record(SUITE, METRIC, 'engine.record', rates.engine, 'rows/s', 'reference twin (plain TS)');
+  record(SUITE, METRIC, 'engine.record (new customers)', rates.engine, 'rows/s', 'reference twin (plain TS)');
+  record(SUITE, METRIC, 'engine.record (returning customers)', rates.returning, 'rows/s', 'reference twin (plain TS)');
   record(SUITE, METRIC, 'engine.learning.record', rates.learning, 'rows/s', 'reference twin (plain TS)');
   record(SUITE, METRIC, 'reference twin (plain TS)', rates.reference, 'rows/s');
-  for (const how of ['engine', 'learning', 'reference']) {
+  for (const how of ['engine', 'returning', 'learning', 'reference']) {
     console.log(`  record ${how.padEnd(10)} ${(rates[how] / 1e6).toFixed(2)}M/s cpu  ${(wall[how] / 1e6).toFixed(2)}M/s wall (${N} logged customers)`);
   }
 }
