@@ -3,6 +3,7 @@ import { codeOf } from '../helpers/errors.js';
 import { mulberry32, randInt } from '../helpers/random.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning } from '../../src/adaptive/snapshot.js';
+import { DecisionLog } from '../../src/adaptive/outcomes.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
 
 const spec: AdaptiveSpec = {
@@ -157,5 +158,24 @@ describe('decision log and record()', () => {
       m.learning.offered('z', [{ actionId: 'a', channel: 'web', modelId: 'offers', features: f }]);
       expect(m.learning.record({ customerId: 'z', actionId: 'a', channel: 'web', outcome: 'accept' }).learned).toBe(true);
     }
+  });
+
+  it('adopts another log in its recency order (engine.swap): the least recently decided customer is still forgotten first', () => {
+    const prev = new DecisionLog(2, { maxCustomers: 3 });
+    const bins = new Uint16Array([1, 0]);
+    const offer = (log: DecisionLog, c: string) => log.add(c, log.begin(c, undefined, undefined), 'a', 'web', 0, 7, 3, bins);
+    offer(prev, 'c1');
+    offer(prev, 'c2');
+    offer(prev, 'c3');
+    offer(prev, 'c1'); // recency, oldest first: c2, c3, c1
+    const next = new DecisionLog(2, { maxCustomers: 3 });
+    next.adopt(prev, (slot, inst) => ({ slot, inst }));
+    expect(next.size).toBe(3);
+    offer(next, 'c4'); // forgets c2
+    const find = (c: string) => next.find({ customerId: c, actionId: 'a', channel: 'web', outcome: 'reject' }).result;
+    expect(find('c2')).toBeDefined(); // no decision
+    expect(find('c3')).toBeUndefined(); // found: learned
+    expect(find('c1')).toBeUndefined();
+    expect(find('c4')).toBeUndefined();
   });
 });
