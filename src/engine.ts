@@ -28,6 +28,7 @@ import { freshState, type StateLayout } from './state/layout.js';
 import { StateMigrator } from './state/migrate.js';
 import { MigratingStore } from './state/migrating-store.js';
 import type {
+  AdvanceOptions,
   AdvanceStateResult,
   JourneyEvent,
   JourneyMatch,
@@ -37,11 +38,12 @@ import type {
   ObserveStateOptions,
   ObserveResult,
   ObserveStateResult,
-  TriggeredDecision,
 } from './runtime/journeys.js';
 import type { TriggerTable } from './decide/tables.js';
 import type { Decisions } from './decide/decider.js';
-import type { ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import type { Triggers, TriggerDecide, TriggerPlan } from './decide/triggers.js';
+import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
+import { actionInfos } from './decide/explain.js';
 import type { Learning, LearningOptions } from './adaptive/learning.js';
 import { checkLimit, resolveLimits, type Limits } from './limits.js';
 import { LoadedBundle, type BundleInfo } from './runtime/loaded-bundle.js';
@@ -77,6 +79,12 @@ export interface SwapOptions {
   trustedKeys?: string[];
   /** Replaces the limits. */
   limits?: Partial<Limits>;
+}
+
+/** Options of advanceAll and advanceAllIterator. */
+export interface AdvanceAllOptions {
+  /** As advance's, or a function giving it per customer id (e.g. to read each customer's features). */
+  decide?: TriggerDecide | ((customerId: string) => TriggerDecide);
 }
 
 const ENGINE_OPTION_KEYS = new Set(['wasm', 'encode', 'store', 'memoryStore', 'trustedKeys', 'learning', 'limits']);
@@ -221,6 +229,11 @@ export class Engine extends EventEmitter {
     return this.rt.decisions;
   }
 
+  /** The bundle's triggers at run time (src/decide/triggers.ts), when it has any. */
+  private get triggerRuntime(): Triggers | undefined {
+    return this.rt.triggers;
+  }
+
   /**
    * State of the current layout for state bytes a caller keeps: the bytes
    * themselves, or, for state written under a bundle this engine served
@@ -277,16 +290,18 @@ export class Engine extends EventEmitter {
 
   /**
    * Observes a customer's event; the customer's state is read from and written
-   * back to the store. Matches of journeys that triggers name request decisions
-   * (returned as `decisions`).
+   * back to the store. Matches of journeys that triggers name request
+   * decisions: listed on the match (`triggered`) and, unless `decide: false`,
+   * made at the event's time on the updated state (also returned as `decisions`).
    */
   observe(customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
     try {
       const rt = this.journeyRuntime();
       this.checkCustomerId(customerId);
+      const plan = this.triggerPlan(opts?.decide);
       const r = rt.observe(this.states, customerId, event, opts);
-      if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
-      const decisions = this.triggered(r.matches, opts, (req, o) => this.decide({ ...req, customerId }, o));
+      if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+      const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decide({ ...req, customerId }, o));
       return decisions.length > 0 ? { ...r, decisions } : r;
     } catch (e) {
       throw inputError(e);
@@ -296,67 +311,101 @@ export class Engine extends EventEmitter {
   /**
    * Observes an event on state bytes the caller keeps (undefined: a new
    * customer); returns the new state. State written under a bundle this
-   * engine served before a swap is migrated first.
+   * engine served before a swap is migrated first. Triggers as in observe.
    */
   observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
     try {
       const rt = this.journeyRuntime();
+      const plan = this.triggerPlan(opts?.decide);
       const r = rt.observeState(state === undefined ? undefined : this.migrated(state), event, opts);
-      if (r.matches.length === 0 || !this.decisions || this.decisions.tables.triggers.length === 0) return r;
-      const decisions = this.triggered(r.matches, opts, (req, o) => this.decideState(r.state, req, o).decision);
+      if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+      const decisions = this.triggerRuntime!.apply(r.matches, event.time, plan, opts?.features, (req, o) => this.decideState(r.state, req, o).decision);
       return decisions.length > 0 ? { ...r, decisions } : r;
     } catch (e) {
       throw inputError(e);
     }
   }
 
-  /** The decisions the triggers of the bundle request for these matches, in match then trigger order. */
-  private triggered(
-    matches: readonly JourneyMatch[],
-    opts: ObserveOptions | undefined,
-    decide: (req: DecisionRequest, o: DecideOptions) => Decision,
-  ): TriggeredDecision[] {
-    const out: TriggeredDecision[] = [];
-    const d = this.decisions!;
-    for (const m of matches) {
-      for (const t of d.tables.triggers) {
-        if (t.journey !== m.journey) continue;
-        const context: DecisionRequest['context'] = { now: m.time };
-        if (t.channel >= 0) context.channel = d.tables.channels[t.channel]!;
-        out.push({ trigger: t.id, journey: m.journey, time: m.time, decision: decide({ features: opts?.features ?? {}, context }, { limit: t.limit }) });
-      }
-    }
-    return out;
+  /** The checked `decide` option of a call, or undefined when the bundle has no triggers. */
+  private triggerPlan(decide: TriggerDecide | undefined): TriggerPlan | undefined {
+    return this.triggerRuntime === undefined ? undefined : this.triggerRuntime.plan(decide);
   }
 
-  /** Matches that time alone completes for a customer (absence deadlines at or before `now`). */
-  advance(customerId: string, now: number): JourneyMatch[] {
+  /**
+   * Matches that time alone completes for a customer (absence deadlines at or
+   * before `now`). Triggers as in observe, at `now`, with `decide.features`
+   * (none by default: every feature missing).
+   */
+  advance(customerId: string, now: number, opts?: AdvanceOptions): JourneyMatch[] {
     try {
       if (!this.journeys) return [];
       this.checkCustomerId(customerId);
-      return this.journeys.advance(this.states, customerId, now);
+      const plan = this.triggerPlan(opts?.decide);
+      const matches = this.journeys.advance(this.states, customerId, now);
+      if (plan !== undefined && matches.length > 0 && this.triggerRuntime!.fires(matches)) {
+        this.triggerRuntime!.apply(matches, now, plan, undefined, (req, o) => this.decide({ ...req, customerId }, o));
+      }
+      return matches;
     } catch (e) {
       throw inputError(e);
     }
   }
 
   /** advance on state bytes the caller keeps. */
-  advanceState(state: Uint8Array, now: number): AdvanceStateResult {
+  advanceState(state: Uint8Array, now: number, opts?: AdvanceOptions): AdvanceStateResult {
     try {
-      return this.journeyRuntime().advanceState(this.migrated(state), now);
+      const rt = this.journeyRuntime();
+      const plan = this.triggerPlan(opts?.decide);
+      const r = rt.advanceState(this.migrated(state), now);
+      if (plan === undefined || r.matches.length === 0 || !this.triggerRuntime!.fires(r.matches)) return r;
+      const decisions = this.triggerRuntime!.apply(r.matches, now, plan, undefined, (req, o) => this.decideState(r.state, req, o).decision);
+      return decisions.length > 0 ? { ...r, decisions } : r;
     } catch (e) {
       throw inputError(e);
     }
   }
 
-  /** advance for every customer of the store: the customers with matches and their matches. */
-  advanceAll(now: number): Map<string, JourneyMatch[]> {
-    return this.journeys ? this.journeys.advanceAll(this.states, now) : new Map();
+  /**
+   * advance for every customer of the store: the customers with matches and
+   * their matches (with their triggered decisions). `decide` may be a
+   * function of the customer id, to give each customer's features.
+   */
+  advanceAll(now: number, opts?: AdvanceAllOptions): Map<string, JourneyMatch[]> {
+    const m = new Map<string, JourneyMatch[]>();
+    for (const { customerId, matches } of this.advanceAllIterator(now, opts)) m.set(customerId, matches);
+    return m;
   }
 
-  /** advanceAll as a stream, for big stores: yields each customer with matches as it is swept. */
-  advanceAllIterator(now: number): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
-    return this.journeys ? this.journeys.advanceAllIterator(this.states, now) : [][Symbol.iterator]();
+  /**
+   * advanceAll as a stream, for big stores: yields each customer with matches
+   * as it is swept. The sweep stays on the bundle current when it started,
+   * even if a swap happens between two yields.
+   */
+  advanceAllIterator(now: number, opts?: AdvanceAllOptions): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
+    const journeys = this.journeys;
+    if (!journeys) return [][Symbol.iterator]();
+    const decide = opts?.decide;
+    const plan = typeof decide === 'function' ? undefined : this.triggerPlan(decide);
+    const inner = journeys.advanceAllIterator(this.states, now);
+    const triggers = this.triggerRuntime;
+    if (triggers === undefined) return inner;
+    const engine = this;
+    return (function* () {
+      for (const item of inner) {
+        if (triggers.fires(item.matches)) {
+          // The customer is already advanced: a refused per-customer option is reported on its requests, never thrown mid-sweep.
+          let p: TriggerPlan | NextbestError;
+          try {
+            p = plan ?? triggers.plan((decide as (id: string) => TriggerDecide)(item.customerId));
+          } catch (e) {
+            if (!(e instanceof NextbestError)) throw e;
+            p = e;
+          }
+          triggers.apply(item.matches, now, p, undefined, (req, o) => engine.decide({ ...req, customerId: item.customerId }, o));
+        }
+        yield item;
+      }
+    })();
   }
 
   /** Journey counters since the engine was created (a snapshot; carried over by swaps). */
@@ -390,6 +439,11 @@ export class Engine extends EventEmitter {
   /** Ids of the bundle's actions, in spec order (empty without decisions). */
   get actionIds(): string[] {
     return this.decisions ? this.decisions.tables.actions.map((a) => a.id) : [];
+  }
+
+  /** The bundle's actions in spec order: kind, group, description, channels, rules (empty without decisions). */
+  get actions(): readonly ActionInfo[] {
+    return this.decisions ? actionInfos(this.decisions.tables) : [];
   }
 
   /** The bundle's triggers: a journey match requests a decision on a channel. */

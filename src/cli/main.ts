@@ -5,6 +5,7 @@
  *   nextbest inspect BUNDLE [--json]    what is inside
  *   nextbest validate BUNDLE            load it as an engine would; exit 1 if it does not
  *   nextbest score --bundle B --input IN  score a CSV/NDJSON stream on a worker pool (score.ts)
+ *   nextbest decide --bundle B --input IN decide for an NDJSON stream of requests on a worker pool (decide.ts)
  *   nextbest evaluate --log L ...       offline evaluation of a policy (src/cli/evaluate.ts)
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import { buildBundleFile } from '../compile/build.js';
 import { inspectBundle, formatReport } from '../bundle/inspect.js';
 import { Engine } from '../engine.js';
 import { scoreCommand, SCORE_USAGE } from './score.js';
+import { decideCommand, DECIDE_USAGE } from './decide.js';
 import { evaluateCommand } from './evaluate.js';
 
 export interface CliIO {
@@ -47,7 +49,7 @@ usage:
   nextbest keygen --out DIR             write an Ed25519 key pair: DIR/key.pem, DIR/key.pub.pem
   nextbest sign BUNDLE --key KEY.pem -o OUT.nbb
                                         sign a bundle's payload
-${SCORE_USAGE}  nextbest evaluate --log LOG.ndjson (--bundle NEW.nbb | --policy POLICY.mjs)
+${SCORE_USAGE}${DECIDE_USAGE}  nextbest evaluate --log LOG.ndjson (--bundle NEW.nbb | --policy POLICY.mjs)
            [--confidence 0.95] [--interval normal|bootstrap] [--resamples 1000] [--seed 1] [--json]
                                         estimate a policy's acceptance rate on logged decisions (IPS, SNIPS, DR)
   nextbest help                         this text
@@ -126,6 +128,7 @@ export const commands: Record<string, Command> = {
     return 0;
   },
   score: scoreCommand,
+  decide: decideCommand,
   evaluate: evaluateCommand,
   async help(_args, io) {
     io.out(USAGE);

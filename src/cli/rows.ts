@@ -23,6 +23,7 @@ import { LineSplitter, type LineSink } from '../io/lines.js';
 import { CsvRecords, csvField, type RecordSink } from '../io/csv.js';
 import type { TextOutput } from '../io/output.js';
 import type { Progress, ProgressCounts, StageTimings } from './progress.js';
+import { JsonRowFormat, LineError, parseJsonRecord } from './json-rows.js';
 
 export type RowFormat = 'csv' | 'ndjson';
 
@@ -37,6 +38,14 @@ export class RowBatch {
   readonly ids: unknown[] = [];
   readonly carries: (unknown[] | null)[] = [];
   readonly errors: (RowError | null)[] = [];
+  /** Per row: its task slot, or -1 for a row rejected before the task saw it. */
+  readonly slots: number[] = [];
+  /** Per task slot: its row. */
+  private readonly slotRows: number[] = [];
+  /** Raw NDJSON tasks: each slot's input line, and what run() made of it (the whole output row; 1 = an error row). */
+  readonly raw: string[] = [];
+  rawOut: string[] | null = null;
+  rawFailed: Uint8Array | null = null;
   /** Rows encoded for the task (the task's next free slot). */
   ok = 0;
   /** Characters of input held (ids, carried values, texts): a batch is also full when it holds too many. */
@@ -47,6 +56,8 @@ export class RowBatch {
   }
 
   addOk(line: number, id: unknown, carry: unknown[] | null): void {
+    this.slotRows.push(this.lines.length);
+    this.slots.push(this.ok);
     this.lines.push(line);
     this.ids.push(id);
     this.carries.push(carry);
@@ -55,10 +66,21 @@ export class RowBatch {
   }
 
   addError(line: number, id: unknown, carry: unknown[] | null, error: RowError): void {
+    this.slots.push(-1);
     this.lines.push(line);
     this.ids.push(id);
     this.carries.push(carry);
     this.errors.push(error);
+  }
+
+  /** The input line of task slot `k`. */
+  lineOf(k: number): number {
+    return this.lines[this.slotRows[k]!]!;
+  }
+
+  /** The task ran slot `k` and it failed alone (the engine refused that row): it becomes an error row. */
+  failSlot(k: number, error: RowError): void {
+    this.errors[this.slotRows[k]!] = error;
   }
 
   /** The task could not run this batch: every row it held becomes an error row. */
@@ -77,19 +99,31 @@ export interface RowTask<B extends RowBatch> {
   newBatch(capacity: number): B;
   /**
    * Told the CSV header once; returns, per column, whether the task reads it,
-   * and notes for the user (printed once the header is accepted).
+   * and notes for the user (printed once the header is accepted). The CSV
+   * members are absent for a task that reads and writes NDJSON only.
    */
-  bindCsvHeader(names: readonly string[]): { used: boolean[]; notes: string[] };
+  bindCsvHeader?(names: readonly string[]): { used: boolean[]; notes: string[] };
   /** Encodes one CSV record into slot `batch.ok`; throws a NextbestError for a bad row (the slot is then reused). */
-  encodeCsv(batch: B, fields: readonly string[]): void;
+  encodeCsv?(batch: B, fields: readonly string[]): void;
   /** Encodes one JSON object into slot `batch.ok`; `reserved` keys (id, carried) are not the task's. */
-  encodeJson(batch: B, obj: Record<string, unknown>, reserved: ReadonlySet<string>): void;
-  /** Runs the batch's ok rows; a rejection turns the whole batch into error rows. */
+  encodeJson?(batch: B, obj: Record<string, unknown>, reserved: ReadonlySet<string>): void;
+  /**
+   * Raw NDJSON: the pipeline does not parse lines. Each line's text goes to
+   * the task (`batch.raw`, by slot) and run() sets `batch.rawOut` (each
+   * slot's whole output row, newline included, written as it is) and
+   * `batch.rawFailed` (1: it is an error row). For tasks whose workers parse
+   * and format (decide: the main thread then only moves text).
+   */
+  readonly rawJson?: boolean;
+  /**
+   * Runs the batch's ok rows; a rejection turns the whole batch into error
+   * rows, `batch.failSlot` one row the task could not do.
+   */
   run(batch: B): Promise<void>;
   /** Result cells of ok slot `k`, joined with the delimiter. */
-  csvResult(batch: B, k: number, delimiter: string): string;
+  csvResult?(batch: B, k: number, delimiter: string): string;
   /** Result members of ok slot `k` as JSON object members ("score":0.5). */
-  jsonResult(batch: B, k: number): string;
+  jsonResult?(batch: B, k: number): string;
 }
 
 export interface PipelineOptions {
@@ -135,6 +169,12 @@ export interface PipelineResult extends ProgressCounts {
 
 /** Runs the whole stream; resolves with the counts once every row is written. */
 export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: PipelineOptions): Promise<PipelineResult> {
+  const usesCsv = o.inputFormat === 'csv' || o.outputFormat === 'csv' || (o.errors !== null && o.errorsFormat === 'csv');
+  if (usesCsv && (!task.bindCsvHeader || !task.encodeCsv || !task.csvResult)) {
+    throw new NextbestError('ARGUMENT_INVALID', `this command reads and writes NDJSON only (one JSON object per line)`);
+  }
+  const raw = task.rawJson === true;
+  if (!raw && (!task.encodeJson || !task.jsonResult)) throw new NextbestError('ARGUMENT_INVALID', 'internal: a row task reads JSON records or raw lines');
   for (const c of o.carry) {
     if (RESERVED_OUTPUT.has(c) || task.resultColumns.includes(c) || c === o.idColumn) {
       throw new NextbestError('ARGUMENT_INVALID', `carried column "${c}" collides with an output column (line, ${o.idColumn}, ${task.resultColumns.join(', ')}, error); rename it in the input`);
@@ -145,8 +185,7 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
   const delim = String.fromCharCode(o.delimiter);
   const outDelim = ',';
   const reserved = new Set<string>([o.idColumn, ...o.carry]);
-  const carryKeysJson = o.carry.map((k) => ',' + JSON.stringify(k) + ':');
-  const idKeyJson = ',' + JSON.stringify(o.idColumn) + ':';
+  const json = new JsonRowFormat(o.idColumn, o.carry);
   const inlineErrors = o.errors === null;
 
   // CSV input: roles of the header's columns, set from the first record.
@@ -184,7 +223,7 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
       if (j < 0) throw new NextbestError('INPUT_COLUMNS', `the CSV header (line ${line}) has no column "${c}" to carry (--columns)`, { line });
       return j;
     });
-    const { used, notes } = task.bindCsvHeader(names);
+    const { used, notes } = task.bindCsvHeader!(names);
     const unknown = names.filter((n, j) => !used[j] && j !== idCol && !carryCols.includes(j));
     if (unknown.length > 0 && !o.ignoreUnknown) {
       throw new NextbestError(
@@ -211,7 +250,7 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
       const carry = carryCols.length > 0 ? carryCols.map((j) => fields[j]) : null;
       batch.chars += chars;
       try {
-        task.encodeCsv(batch, fields);
+        task.encodeCsv!(batch, fields);
         batch.addOk(line, id, carry);
       } catch (e) {
         batch.addError(line, id, carry, rowError(e));
@@ -226,23 +265,23 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
 
   const jsonSink: LineSink = {
     line(text, line) {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(text);
-      } catch (e) {
-        reject(line, 'INPUT_PARSE', `broken JSON: ${(e as Error).message}`);
+      if (raw) {
+        batch.chars += text.length;
+        batch.raw.push(text);
+        batch.addOk(line, null, null);
+        take();
         return;
       }
-      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-        reject(line, 'INPUT_PARSE', `expected a JSON object per line, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
+      const rec = parseJsonRecord(text);
+      if (rec instanceof LineError) {
+        reject(line, rec.code, rec.message);
         return;
       }
-      const rec = obj as Record<string, unknown>;
       batch.chars += text.length;
       const id = rec[o.idColumn] ?? null;
       const carry = o.carry.length > 0 ? o.carry.map((k) => rec[k] ?? null) : null;
       try {
-        task.encodeJson(batch, rec, reserved);
+        task.encodeJson!(batch, rec, reserved);
         batch.addOk(line, id, carry);
       } catch (e) {
         batch.addError(line, id, carry, rowError(e));
@@ -270,17 +309,9 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
     for (let k = 0; k < o.carry.length; k++) s += outDelim + csvField(textOf(carry ? carry[k] : null));
     return s;
   };
-  const jsonPrefix = (b: B, i: number): string => {
-    let s = '{"line":' + b.lines[i];
-    const id = b.ids[i];
-    if (id !== null && id !== undefined) s += idKeyJson + JSON.stringify(id);
-    const carry = b.carries[i];
-    for (let k = 0; k < o.carry.length; k++) s += carryKeysJson[k] + JSON.stringify(carry ? (carry[k] ?? null) : null);
-    return s;
-  };
   const emptyResults = ','.repeat(task.resultColumns.length);
   const errorText = (fmt: RowFormat, b: B, i: number, err: RowError, inline: boolean): string => {
-    if (fmt === 'ndjson') return jsonPrefix(b, i) + ',"error":' + JSON.stringify(err) + '}\n';
+    if (fmt === 'ndjson') return json.errorRow(b.lines[i]!, b.ids[i], b.carries[i]!, err);
     return csvPrefix(b, i) + (inline ? emptyResults : '') + outDelim + csvField(err.code) + outDelim + csvField(err.message) + '\n';
   };
 
@@ -293,12 +324,21 @@ export async function runRowPipeline<B extends RowBatch>(task: RowTask<B>, o: Pi
       if (o.outputFormat === 'csv') out += csvHeaderFor(true, inlineErrors);
       if (!inlineErrors && o.errorsFormat === 'csv') errs += csvHeaderFor(false, true);
     }
-    let k = 0;
     for (let i = 0; i < b.size; i++) {
       const err = b.errors[i];
-      if (err === null) {
-        out += o.outputFormat === 'csv' ? csvPrefix(b, i) + outDelim + task.csvResult(b, k, outDelim) + (inlineErrors ? outDelim + outDelim : '') + '\n' : jsonPrefix(b, i) + ',' + task.jsonResult(b, k) + '}\n';
-        k++;
+      if (err === null && raw) {
+        const k = b.slots[i]!;
+        if (b.rawFailed![k] === 1) {
+          if (inlineErrors) out += b.rawOut![k];
+          else errs += b.rawOut![k];
+          counts.rejected++;
+        } else {
+          out += b.rawOut![k];
+          counts.ok++;
+        }
+      } else if (err === null) {
+        const k = b.slots[i]!;
+        out += o.outputFormat === 'csv' ? csvPrefix(b, i) + outDelim + task.csvResult!(b, k, outDelim) + (inlineErrors ? outDelim + outDelim : '') + '\n' : json.prefix(b.lines[i]!, b.ids[i], b.carries[i]!) + ',' + task.jsonResult!(b, k) + '}\n';
         counts.ok++;
       } else {
         if (inlineErrors) out += errorText(o.outputFormat, b, i, err, true);

@@ -107,9 +107,8 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
   if (!actionsNode || actionsNode.isNull) {
     for (const k of DECISION_KEYS) {
       const n = root.get(k);
-      if (n && !n.isNull && k !== 'triggers') throw n.error(`${k} need actions: add an actions section`);
+      if (n && !n.isNull) throw n.error(`${k} need actions: add an actions section`);
     }
-    compileTriggers(root.get('triggers'), journeys.ids, []);
     return undefined;
   }
   if (ctx.schema.indexOf('now') >= 0) {
@@ -124,7 +123,7 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
   const channelLists = actions.map((a) => actionChannels(a, channels));
   const policies = compilePolicies(root.get('policies'), actions, groups, channels);
   const arbitration = parseArbitration(root.get('arbitration'), actions, groups, channels);
-  const triggers = compileTriggers(root.get('triggers'), journeys.ids, channels);
+  const triggers = compileTriggers(root.get('triggers'), journeys.ids, channels, ctx.context);
 
   // Mutually exclusive sets (by name, in order of first mention) and suppression targets.
   const sets: string[] = [];

@@ -18,6 +18,9 @@ import type { Learning } from '../adaptive/learning.js';
 import { PRNG_STATE_BYTES, seedWords } from '../adaptive/explore.js';
 import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
 import { explainCandidate, type CandidateRecord } from './explain.js';
+import { JourneyExplainer } from './journey-explain.js';
+import type { JourneySet } from '../compile/journey/model.js';
+import type { JourneyMatch } from '../runtime/journeys.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest } from './types.js';
 
 /** Latest time a contact can be recorded at (u32 seconds). */
@@ -60,6 +63,11 @@ export class Decisions {
   private limitArg = 0;
   private explainArg = false;
   private seedArg: number | undefined = undefined;
+  private matchesArg: readonly JourneyMatch[] | undefined = undefined;
+  /** Journeys in explanations, when decision programs read journey values. */
+  private readonly journeyExplainer: JourneyExplainer | undefined;
+  private readonly journeysTable: number;
+  private readonly journeyValuesPtr: number;
   private readonly learning: Learning;
   /** A stream seeded per call when a decision passes its own seed. */
   private readonly callRng: number;
@@ -78,8 +86,8 @@ export class Decisions {
     layout: StateLayout,
     learning: Learning,
     encode?: EncodeOptions,
-    /** The placed journeys table (src/runtime/journeys.ts), when the bundle has journeys: the kernel reads journey values from it. */
-    journeysTable?: number,
+    /** The placed journeys (src/runtime/journeys.ts), when the bundle has journeys: the kernel reads journey values from its table. */
+    journeys?: { table: number; set: JourneySet },
   ) {
     const contacts = section(layout, CONTACTS_SECTION)!; // validateDecisions checked it
     this.wasm = wasm;
@@ -97,7 +105,7 @@ export class Decisions {
       schema.size,
       contacts.offset,
       (id, action, channel) => learning.instancePointer(id, channel === undefined ? { action } : { action, channel }),
-      journeysTable,
+      journeys?.table,
     );
     this.adaptiveIndex = tables.frame.adaptive.map((m) => learning.modelHandle(m.id).index);
     this.callRng = wasm.alloc(PRNG_STATE_BYTES, 16);
@@ -114,6 +122,9 @@ export class Decisions {
     this.contextDicts = context.defs.map((d) => (d.categories ? new Map(d.categories.map((c, i) => [c, i])) : undefined));
     this.modelOutputs = tables.frame.models.map((m) => models.get(m.id)!.table.nOutputs);
     this.header = freshState(layout).slice(0, 8);
+    this.journeysTable = journeys && tables.frame.journeys.length > 0 ? journeys.table : 0;
+    this.journeyExplainer = this.journeysTable ? new JourneyExplainer(tables, journeys!.set) : undefined;
+    this.journeyValuesPtr = this.journeyExplainer ? wasm.alloc(Math.max(1, this.journeyExplainer.valueCount) * 8, 16) : 0;
   }
 
   /** Fresh state for a customer without history. */
@@ -181,7 +192,26 @@ export class Decisions {
     state.set(wasm.u8.subarray(off, off + this.tables.contactsSize), this.contactsOffset);
   }
 
-  /** Checks the options and sets limitArg and explainArg. */
+  /** Checks decide options without deciding (OPTION_INVALID), e.g. before the side effects of an observe. */
+  checkOptions(opts: DecideOptions | undefined): void {
+    this.options(opts);
+  }
+
+  /** Checks request context fields other than now and channel as a decision encodes them (CONTEXT_INVALID). */
+  checkContextFields(ctx: Record<string, unknown>): void {
+    for (const key in ctx) {
+      if (!Object.prototype.hasOwnProperty.call(ctx, key)) continue;
+      const i = this.contextIndex.get(key);
+      if (i === undefined || key === 'channel') {
+        const known = this.context.names.filter((n) => n !== 'channel');
+        throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ') || 'no other fields'}`, {
+          field: key.slice(0, 64),
+        });
+      }
+      this.contextValue(i, key, ctx[key]);
+    }
+  }
+
   /** STATE_INVALID unless the bytes are state of this layout (fast path: length and header compared in place). */
   private checkState(state: Uint8Array): void {
     const h = this.header;
@@ -197,10 +227,12 @@ export class Decisions {
     throw new NextbestError('STATE_INVALID', 'customer state does not match this bundle');
   }
 
+  /** Checks the options and sets limitArg, explainArg, seedArg and matchesArg. */
   private options(opts: DecideOptions | undefined): void {
     this.limitArg = this.tables.arbitration.limit;
     this.explainArg = false;
     this.seedArg = undefined;
+    this.matchesArg = undefined;
     if (opts === undefined) return;
     if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', `decide options must be an object { limit?, explain? }, got ${describe(opts)}`);
     if (opts.limit !== undefined) {
@@ -218,8 +250,17 @@ export class Decisions {
       }
       this.seedArg = opts.seed;
     }
+    if (opts.matches !== undefined) {
+      const m = opts.matches as unknown;
+      if (!Array.isArray(m) || m.some((x) => x === null || typeof x !== 'object' || typeof x.journey !== 'string' || typeof x.time !== 'number' || !Array.isArray(x.events))) {
+        throw new NextbestError('OPTION_INVALID', 'matches must be an array of journey matches { journey, time, events } as observe and advance return them');
+      }
+      this.matchesArg = opts.matches;
+    }
     for (const k in opts) {
-      if (k !== 'limit' && k !== 'explain' && k !== 'seed') throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed`);
+      if (k !== 'limit' && k !== 'explain' && k !== 'seed' && k !== 'matches') {
+        throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed, matches`);
+      }
     }
     this.explainArg = opts.explain === true;
   }
@@ -475,11 +516,21 @@ export class Decisions {
     const rankOf = new Map(ranked.map((c, k) => [c, k + 1]));
     const records = this.readRecords();
     const channels = t.channels.filter((_, c) => (c < 32 ? (mask.lo >>> c) & 1 : (mask.hi >>> (c - 32)) & 1));
-    return {
-      now,
-      channels,
-      candidates: records.map((r, i) => explainCandidate(t, r, r.stage === STAGE.selected ? rankOf.get(i) : undefined)),
-      scores: this.readScores(),
-    };
+    const candidates = records.map((r, i) => explainCandidate(t, r, r.stage === STAGE.selected ? rankOf.get(i) : undefined));
+    const out: DecisionExplanation = { now, channels, candidates, scores: this.readScores() };
+    const je = this.journeyExplainer;
+    if (je) {
+      // the journey values of the same state at the same now (the kernel's journeyValue, one more crossing, explain only)
+      try {
+        this.wasm.exports.journeyValues(this.journeysTable, this.statePtr, now, this.journeyValuesPtr);
+      } catch (e) {
+        throw wasmError(e);
+      }
+      const values = this.wasm.f64.subarray(this.journeyValuesPtr >> 3, (this.journeyValuesPtr >> 3) + je.valueCount);
+      const facts = je.facts(values, now, this.matchesArg);
+      records.forEach((r, i) => je.annotate(candidates[i]!, r, facts));
+      out.journeys = facts;
+    }
+    return out;
   }
 }

@@ -13,7 +13,7 @@ import {
   type DecisionTables,
   type PolicyTable,
 } from './tables.js';
-import type { CandidateExplanation, Factors, PolicyExplanation, RuleExplanation } from './types.js';
+import type { ActionInfo, CandidateExplanation, Factors, PolicyExplanation, RuleExplanation } from './types.js';
 
 /** One candidate as the kernel (or its reference twin) leaves it. */
 export interface CandidateRecord {
@@ -79,6 +79,32 @@ function descriptions(t: DecisionTables) {
     described.set(t, d);
   }
   return d;
+}
+
+const infos = new WeakMap<DecisionTables, readonly ActionInfo[]>();
+
+/** What the bundle says about each action (engine.actions), built once, frozen. */
+export function actionInfos(t: DecisionTables): readonly ActionInfo[] {
+  let out = infos.get(t);
+  if (!out) {
+    const rules = descriptions(t).rules;
+    out = Object.freeze(
+      t.actions.map((a) =>
+        Object.freeze({
+          id: a.id,
+          kind: a.kind,
+          ...(a.group >= 0 ? { group: t.groups[a.group]!.id } : {}),
+          ...(a.issue === undefined ? {} : { issue: a.issue }),
+          ...(a.description === undefined ? {} : { description: a.description }),
+          channels: Object.freeze(t.channels.length === 0 ? [] : a.channels.map((c) => t.channels[c]!)),
+          mandatory: a.mandatory,
+          rules: Object.freeze(a.rules.map(([r]) => rules[r]!)),
+        }),
+      ),
+    );
+    infos.set(t, out);
+  }
+  return out;
 }
 
 export function policyExplanation(t: DecisionTables, i: number): PolicyExplanation {

@@ -173,6 +173,8 @@ export interface TriggerTable {
   /** Channel index, or -1 (every channel). */
   channel: number;
   limit: number;
+  /** Fixed context fields of the decisions it requests (category names or numbers; never `now` or `channel`). */
+  context?: Record<string, string | number>;
   description?: string;
 }
 
@@ -342,6 +344,8 @@ export function validateDecisions(
     journeyValues?: number;
     /** Ids of the bundle's journeys (patterns), which triggers may name. */
     journeyIds?: readonly string[];
+    /** The context fields (name, type, dictionary), which triggers may set. */
+    contextDefs?: readonly { name: string; type: string; categories?: readonly string[] }[];
   },
 ): DecisionTables {
   const o = obj(decisions, 'section');
@@ -580,11 +584,32 @@ export function validateDecisions(
       journey: journeyId(str(to.journey, `triggers[${i}].journey`, 256), `triggers[${i}].journey`, bounds.journeyIds ?? []),
       channel,
       limit: int(to.limit, `triggers[${i}].limit`, 0, UNLIMITED),
+      ...(to.context === undefined ? {} : { context: triggerContext(to.context, `triggers[${i}].context`, bounds.contextDefs ?? []) }),
       ...(description === undefined ? {} : { description }),
     } as TriggerTable;
   });
 
   return { channels, frame, programs, rules, groups, sets, actions, policies, trackers, contactsSize, arbitration, triggers };
+}
+
+/** A trigger's fixed context fields: known fields other than now and channel, values of their type. */
+function triggerContext(v: unknown, what: string, defs: readonly { name: string; type: string; categories?: readonly string[] }[]): Record<string, string | number> {
+  const o = obj(v, what);
+  const out: Record<string, string | number> = {};
+  const keys = Object.keys(o);
+  if (keys.length > defs.length) invalid(`${what}: ${keys.length} fields, the context has ${defs.length}`);
+  for (const k of keys) {
+    const def = defs.find((d) => d.name === k);
+    if (def === undefined || k === 'channel') invalid(`${what}: "${k.slice(0, 64)}" is not a context field a trigger may set`);
+    const x = o[k];
+    if (def.type === 'numeric') out[k] = num(x, `${what}.${k}`);
+    else if (def.categories) {
+      const c = str(x, `${what}.${k}`, 256);
+      if (!def.categories.includes(c)) invalid(`${what}.${k}: "${c.slice(0, 64)}" is not one of its categories`);
+      out[k] = c;
+    } else out[k] = int(x, `${what}.${k}`, 0, 2 ** 24 - 1);
+  }
+  return out;
 }
 
 function journeyId(id: string, what: string, ids: readonly string[]): string {

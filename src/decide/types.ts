@@ -5,6 +5,8 @@
 import type { FeatureObject } from '../runtime/features.js';
 import type { RecordResult } from '../adaptive/outcomes.js';
 import type { ActionKind, Outcome, Stage, Tier, PolicyKind } from './tables.js';
+import type { JourneyMatch } from '../runtime/journeys.js';
+import type { JourneyFact } from './journey-explain.js';
 
 /** The request context: `now` plus the bundle's context fields. */
 export interface DecisionContext {
@@ -40,6 +42,13 @@ export interface DecideOptions {
    * every decision.
    */
   seed?: number;
+  /**
+   * Journey matches the caller kept (from observe or advance), for the
+   * explanation: a journey's match is described with its events when its
+   * time is the journey's latest match in the customer's state. Only read
+   * with `explain`.
+   */
+  matches?: readonly JourneyMatch[];
 }
 
 /** One selected action, in rank order. */
@@ -120,6 +129,13 @@ export interface CandidateExplanation {
   set?: string;
   /** The factors computed before it dropped out (all of them when it reached the ranking). */
   factors?: Factors;
+  /**
+   * Journeys behind it (ids of `DecisionExplanation.journeys`): those the
+   * rule that dropped it reads; for a candidate that passed its rules, the
+   * matched patterns and the aggregates they read; when suppressed, those of
+   * the suppressing action.
+   */
+  journeys?: string[];
 }
 
 export interface DecisionExplanation {
@@ -130,6 +146,22 @@ export interface DecisionExplanation {
   candidates: CandidateExplanation[];
   /** Outputs of the models the decision scored, by model id. */
   scores: Record<string, number[]>;
+  /** When rules read journeys: what each of those journeys said at `now` (docs/decisions.md, "Journeys in decisions"). */
+  journeys?: JourneyFact[];
+}
+
+/** What the bundle says about an action (engine.actions): for explanation screens and tooling. */
+export interface ActionInfo {
+  id: string;
+  kind: ActionKind;
+  group?: string;
+  issue?: string;
+  description?: string;
+  /** The channels it is offered on (empty when the bundle has no channels). */
+  channels: readonly string[];
+  mandatory: boolean;
+  /** Its rules in the order they run: tier by tier, the group's before its own. */
+  rules: readonly RuleExplanation[];
 }
 
 /** A contact outcome to remember for the contact policies. */

@@ -1,9 +1,10 @@
 /**
- * Pool: batch scoring on worker threads (Piscina), each worker with its own
- * Engine loaded once from the bundle bytes.
+ * Pool: batch scoring and decisions on worker threads (Piscina), each worker
+ * with its own Engine loaded once from the bundle bytes.
  *
  *   const pool = await Pool.create({ bundle: 'telco.nbb', threads: 2 });
  *   const scores = await pool.score(rows, n, { model: 'churn' }); // input order, bit-for-bit the single-thread result
+ *   const decisions = await pool.decide(requests, { seed: 1 });    // per request { ok, decision } or { ok: false, error }
  *   await pool.close();
  *
  * How a call runs: the batch waits in a FIFO; a pump hands out chunks (row
@@ -35,7 +36,16 @@ import type { BundleInfo } from '../engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import { defaultVariant } from '../runtime/wasm.js';
 import { Batch, ScoreBatch, taskError } from './batch.js';
-import type { PingResult, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+import {
+  DecideBatch,
+  DecideLinesBatch,
+  resolveDecideOptions,
+  type DecideLinesOptions,
+  type PoolDecideOptions,
+  type PoolDecideRequest,
+  type PoolDecision,
+} from './decide-batch.js';
+import type { DecideLinesResult, PingResult, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
 
 export interface PoolOptions {
   /** The bundle: a path, or its bytes (an `.nbb` file's content or `Model.toBundle()`). Required. */
@@ -106,6 +116,8 @@ export interface PoolStats {
   workersLost: number;
   /** Estimated engine time per row, by model id, in ns. */
   nsPerRow: Record<string, number>;
+  /** Estimated worker time per decision (decide, building the result), in ns; absent before the first decide. */
+  nsPerDecision?: number;
   /** Engine time the workers reported, summed over tasks, in ms (busy time, not wall time). */
   workerComputeMs: number;
 }
@@ -235,6 +247,8 @@ export class Pool {
   private readonly opts: ResolvedOptions;
   private readonly piscina: Piscina;
   private readonly models: Map<string, PoolModel>;
+  /** Whether the bundle has actions to decide on (pool.decide). */
+  readonly hasDecisions: boolean;
   private readonly capacity: number;
   private readonly waiting: AnyBatch[] = [];
   private readonly retryQueue: Retry[] = [];
@@ -269,6 +283,7 @@ export class Pool {
     };
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.models = new Map(validateModels(payload.models, this.schema.size).map((t) => [t.id, { id: t.id, nOutputs: t.nOutputs }]));
+    this.hasDecisions = payload.decisions !== undefined;
     this.opts = opts;
     this.threads = opts.threads;
     this.capacity = opts.threads + opts.maxQueue;
@@ -351,10 +366,55 @@ export class Pool {
     }
   }
 
+  /**
+   * Decides every request on the workers: one result per request, in input
+   * order, `{ ok: true, decision }` or `{ ok: false, error }` (the
+   * NextbestError engine.decide would have thrown for that request: a bad
+   * feature, context or state fails its own item, never the batch). The
+   * call itself rejects only for bad options, a closed pool, a bundle
+   * without actions, or a worker that died on the same requests after its
+   * retries (WORKER_FAILED naming them).
+   *
+   * Decisions are bit-for-bit those of `engine.decide` in one thread
+   * (priorities, factors, explanations), given the same customer state and,
+   * with adaptive propensities, the same seed (options.seed). Workers keep
+   * no customer state: a request is decided on the `state` bytes it
+   * carries, else as a customer without history; customerId is not used
+   * and the workers' decision logs stay empty (nothing to record() against).
+   * `requests` is read while the call is pending: do not modify it.
+   */
+  decide(requests: readonly PoolDecideRequest[], options?: PoolDecideOptions): Promise<PoolDecision[]> {
+    try {
+      this.checkOpen();
+      if (!Array.isArray(requests)) throw new NextbestError('ARGUMENT_INVALID', `decide takes an array of requests { customerId?, features, context, state? }, got ${requests === null ? 'null' : typeof requests}`);
+      const opts = resolveDecideOptions(options, requests.length);
+      if (!this.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
+      return this.submit(new DecideBatch(requests, this.schema, opts));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * @internal `nextbest decide`: raw request lines, each parsed, decided and
+   * formatted in a worker (src/cli/decide-lines.ts); resolves with each
+   * line's output row and whether it is an error row, in input order.
+   */
+  decideLines(texts: readonly string[], lines: Float64Array, options: DecideLinesOptions): Promise<DecideLinesResult> {
+    try {
+      this.checkOpen();
+      if (!this.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
+      return this.submit(new DecideLinesBatch(texts, lines, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Counters for monitoring. */
   stats(): PoolStats {
     const nsPerRow: Record<string, number> = {};
     for (const [k, v] of this.nsPerRow) if (k.startsWith('score:')) nsPerRow[k.slice(6)] = v;
+    const nsPerDecision = this.nsPerRow.get('decide');
     return {
       threads: this.threads,
       pendingCalls: this.live.size,
@@ -366,6 +426,7 @@ export class Pool {
       tasksRetried: this.retried,
       workersLost: this.lost,
       nsPerRow,
+      ...(nsPerDecision === undefined ? {} : { nsPerDecision }),
     };
   }
 

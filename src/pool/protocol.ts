@@ -13,6 +13,7 @@
  * `WorkerTask`, a handler in worker.ts and a Batch subclass in batch.ts.
  */
 import type { WasmVariant } from '../runtime/wasm.js';
+import type { Decision } from '../decide/types.js';
 
 /** workerData of every worker: the bundle bytes, handed over once per worker start. */
 export interface WorkerInit {
@@ -40,7 +41,50 @@ export interface ScoreTask {
   fault?: WorkerFault;
 }
 
-export type WorkerTask = PingTask | ScoreTask;
+/**
+ * Decides `n` requests (src/pool/decide-batch.ts prepares them). Features
+ * travel encoded, `stride` values per request in schema order, in one
+ * transferred Float32Array; contexts are plain objects of primitives. A
+ * request is decided on the state it carries, else as a customer without
+ * history: workers keep no customer state.
+ */
+export interface DecideTask {
+  kind: 'decide';
+  n: number;
+  rows: Float32Array;
+  contexts: Record<string, unknown>[];
+  /** Per request: its customer state bytes, or null. */
+  states: (Uint8Array | null)[] | null;
+  /** Per request: the seed of its exploration stream; null: the worker engine's own stream. */
+  seeds: Float64Array | null;
+  limit?: number;
+  explain?: boolean;
+  fault?: WorkerFault;
+}
+
+/**
+ * `nextbest decide`: raw NDJSON request lines, parsed, checked, decided and
+ * formatted in the worker (src/cli/decide-lines.ts), so the CLI's main
+ * thread only moves text. Each line becomes its whole output row.
+ */
+export interface DecideLinesTask {
+  kind: 'decideLines';
+  texts: string[];
+  /** The input line number of each text (output rows name it; seeds add it). */
+  lines: Float64Array;
+  /** The key copied to each output row as its id, and the carried keys. */
+  idKey: string;
+  carry: string[];
+  ignoreUnknown: boolean;
+  unknownCategory: 'error' | 'missing';
+  limit?: number;
+  explain?: boolean;
+  /** Exploration seed: the request on line L uses seed + L. */
+  seed?: number;
+  fault?: WorkerFault;
+}
+
+export type WorkerTask = PingTask | ScoreTask | DecideTask | DecideLinesTask;
 
 export interface PingResult {
   ok: true;
@@ -52,6 +96,25 @@ export interface ScoreResult {
   ok: true;
   output: Float32Array;
   /** Time the engine spent on the rows, in the worker: the pool sizes chunks from it. */
+  computeNs: number;
+}
+
+/** One request's outcome: its decision, or why the engine refused it. */
+export type DecideItem = { ok: true; decision: Decision } | TaskFailure;
+
+export interface DecideResult {
+  ok: true;
+  /** One item per request of the task, in order. */
+  items: DecideItem[];
+  computeNs: number;
+}
+
+export interface DecideLinesResult {
+  ok: true;
+  /** Each line's output row, newline included. */
+  out: string[];
+  /** 1 where the row is an error row. */
+  failed: Uint8Array;
   computeNs: number;
 }
 

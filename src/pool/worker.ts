@@ -13,7 +13,9 @@ import { getHeapStatistics } from 'node:v8';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { Engine } from '../engine.js';
 import { NextbestError } from '../errors.js';
-import type { PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+import type { DecideOptions, DecisionRequest } from '../decide/types.js';
+import { decideLines } from '../cli/decide-lines.js';
+import type { DecideItem, DecideResult, DecideTask, PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
 
 /** A result whose typed arrays are transferred back, not copied (Piscina's transferable protocol). */
 class Transfer<T> {
@@ -69,6 +71,39 @@ function score(engine: Engine, task: ScoreTask): Transfer<ScoreResult> | TaskFai
   }
 }
 
+/**
+ * Decides every request of the task. A request the engine refuses (bad
+ * context, state of another bundle) becomes that item's failure; anything
+ * else is a bug and fails the task. Requests carry no customerId: the
+ * worker's store is never read and its decision log never written, so a
+ * long batch run holds no per-customer memory (pool.decide is stateless).
+ */
+function decide(engine: Engine, task: DecideTask): DecideResult | TaskFailure {
+  const t0 = performance.now();
+  const stride = engine.schema.size;
+  const opts: DecideOptions = {};
+  if (task.limit !== undefined) opts.limit = task.limit;
+  if (task.explain === true) opts.explain = true;
+  const items: DecideItem[] = new Array(task.n);
+  try {
+    for (let k = 0; k < task.n; k++) {
+      const req: DecisionRequest = { features: task.rows.subarray(k * stride, (k + 1) * stride), context: task.contexts[k] as DecisionRequest['context'] };
+      if (task.seeds !== null) opts.seed = task.seeds[k];
+      const state = task.states === null ? null : task.states[k];
+      try {
+        const decision = state === null || state === undefined ? engine.decide(req, opts) : engine.decideState(state, req, opts).decision;
+        items[k] = { ok: true, decision };
+      } catch (e) {
+        if (!(e instanceof NextbestError)) throw e;
+        items[k] = failure(e);
+      }
+    }
+  } catch (e) {
+    return failure(e);
+  }
+  return { ok: true, items, computeNs: Math.round((performance.now() - t0) * 1e6) };
+}
+
 async function start(): Promise<(task: WorkerTask) => unknown> {
   const init = workerData as WorkerInit;
   let engine: Engine | null = null;
@@ -86,6 +121,14 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
         return { ok: true, threadId, computeNs: 0 } satisfies PingResult;
       case 'score':
         return score(engine, task);
+      case 'decide':
+        return decide(engine, task);
+      case 'decideLines':
+        try {
+          return decideLines(engine, task);
+        } catch (e) {
+          return failure(e);
+        }
       default:
         return failure(new NextbestError('ARGUMENT_INVALID', `unknown pool task kind ${JSON.stringify((task as { kind: unknown }).kind)}`));
     }

@@ -14,3 +14,5 @@ export { decodeSection, encodeSection } from '../state/journeys.js';
 export { referenceScorecardMargin } from './scorecard.js';
 // the decision twin, the plain-JS peer of engine.decide (bench/suites/decide.bench.mjs)
 export { referenceDecide } from './decide.js';
+// the exploration stream of the twin (adaptive propensities in referenceDecide)
+export { ReferencePrng } from './prng.js';

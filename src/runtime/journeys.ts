@@ -19,7 +19,9 @@ import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
-import type { Decision } from '../decide/types.js';
+import type { TriggerDecide, TriggeredDecision, TriggerRequest } from '../decide/triggers.js';
+
+export type { TriggeredDecision } from '../decide/triggers.js';
 
 /** An event: its type, its epoch-millisecond time and its attributes, flat. */
 export interface JourneyEvent {
@@ -29,8 +31,16 @@ export interface JourneyEvent {
 }
 
 export interface ObserveOptions {
-  /** The customer's features, for conditions that read them (missing when not given). */
+  /** The customer's features, for conditions that read them (missing when not given), and for the decisions triggers request. */
   features?: FeatureObject | Float32Array;
+  /** The decisions triggers request (docs/decisions.md, "Triggers"): true (default) makes them, false only lists them, or how. */
+  decide?: TriggerDecide;
+}
+
+/** Options of advance, advanceState. */
+export interface AdvanceOptions {
+  /** The decisions triggers request: true (default; features missing unless given), false only lists them, or how. */
+  decide?: TriggerDecide;
 }
 
 export interface ObserveStateOptions extends ObserveOptions {
@@ -61,15 +71,8 @@ export interface JourneyMatch {
   time: number;
   /** One entry per step of the pattern, in order. */
   events: JourneyMatchStep[];
-}
-
-/** A decision a trigger requested for a match (docs/decisions.md "Triggers"). */
-export interface TriggeredDecision {
-  trigger: string;
-  journey: string;
-  /** The match time: the decision's `now`. */
-  time: number;
-  decision: Decision;
+  /** The decisions the bundle's triggers request for this match (with each decision when the call made it). */
+  triggered?: TriggerRequest[];
 }
 
 export interface ObserveResult {
@@ -88,6 +91,8 @@ export interface ObserveStateResult extends ObserveResult {
 export interface AdvanceStateResult {
   state: Uint8Array;
   matches: JourneyMatch[];
+  /** Decisions the bundle's triggers requested for these matches (only when some did). */
+  decisions?: TriggeredDecision[];
 }
 
 /** Counters since the engine was created. */

@@ -23,6 +23,7 @@ import { journeyValueDefs } from '../compile/journey/bindings.js';
 import { JourneyRuntime } from './journeys.js';
 import { validateDecisions } from '../decide/tables.js';
 import { Decisions } from '../decide/decider.js';
+import { Triggers } from '../decide/triggers.js';
 import { Learning, type LearningOptions } from '../adaptive/learning.js';
 import type { AdaptiveTable } from '../models/adaptive.js';
 
@@ -75,6 +76,8 @@ export class LoadedBundle {
   readonly journeys: JourneyRuntime | undefined;
   readonly models = new Map<string, ModelHost>();
   readonly decisions: Decisions | undefined;
+  /** The bundle's triggers at run time, when it has any. */
+  readonly triggers: Triggers | undefined;
   readonly learning: Learning;
   readonly encode: EncodeOptions | undefined;
   readonly limits: Readonly<Limits>;
@@ -104,6 +107,7 @@ export class LoadedBundle {
             state: this.stateLayout,
             journeyValues: journeys ? journeyValueDefs(journeys.set).length : 0,
             journeyIds: journeys ? journeys.set.journeys.map((j) => j.id) : [],
+            contextDefs: this.context.defs,
             ...(channel >= 0 ? { channelDictionary: this.context.defs[channel]!.categories ?? [] } : {}),
           });
     checkBundleLimits(opts.limits, {
@@ -139,7 +143,8 @@ export class LoadedBundle {
         this.stateLayout!,
         this.learning,
         opts.encode,
-        this.journeys?.table,
+        this.journeys && { table: this.journeys.table, set: this.journeys.set },
       );
+    this.triggers = this.decisions && this.decisions.tables.triggers.length > 0 ? new Triggers(this.decisions, this.schema, opts.encode) : undefined;
   }
 }
