@@ -51,6 +51,10 @@ export interface CampaignOptions {
   onCase?: (target: string, caseNo: number) => void;
   /** Directory for failing inputs (regression cases). */
   saveDir?: string;
+  /** First case number (a campaign resumed after a hung case). */
+  startCase?: number;
+  /** Called about once a second with the stats so far (they are lost if the worker is stopped). */
+  onProgress?: (stats: Record<string, TargetStats>, failures: CaseFailure[]) => void;
 }
 
 /** The rand of case `caseNo` of a campaign: input and run draw from it in order. */
@@ -79,16 +83,26 @@ export async function runCase(t: Target, input: FuzzInput, rand: () => number, c
   }
 }
 
+/** The names of the targets a campaign runs, in its round-robin order. */
+export function campaignTargets(names?: string[]): string[] {
+  return (names && names.length ? names : TARGETS.map((t) => t.name)).map((n) => targetByName(n).name);
+}
+
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   await prepareTargets();
-  const targets = (o.targets && o.targets.length ? o.targets : TARGETS.map((t) => t.name)).map(targetByName);
+  const targets = campaignTargets(o.targets).map(targetByName);
   const stats: Record<string, TargetStats> = {};
   for (const t of targets) stats[t.name] = { cases: 0, ms: 0, codes: {}, slowestMs: 0 };
   const failures: CaseFailure[] = [];
   const timeout = o.caseTimeoutMs ?? 2000;
   const deadline = o.seconds !== undefined ? performance.now() + o.seconds * 1000 : Infinity;
   const maxCases = o.casesPerTarget ?? Infinity;
-  for (let caseNo = 0; caseNo < maxCases && performance.now() < deadline; caseNo++) {
+  let lastProgress = performance.now();
+  for (let caseNo = o.startCase ?? 0; caseNo < maxCases && performance.now() < deadline; caseNo++) {
+    if (o.onProgress && performance.now() - lastProgress > 1000) {
+      lastProgress = performance.now();
+      o.onProgress(stats, failures);
+    }
     for (const t of targets) {
       const st = stats[t.name]!;
       o.onCase?.(t.name, caseNo);

@@ -28,6 +28,7 @@ import { randomXGBoostModel, toXGBoostJson } from '../helpers/random-xgb.js';
 import { encodeXGBoostUbj } from '../helpers/xgb2.js';
 import { randomScorecardSpec } from '../helpers/scorecards.js';
 import { mulberry32 } from '../helpers/random.js';
+import { csvTarget, ndjsonTarget } from './rows.js';
 import { cloneTree, defineKey, EDGE_NUMBERS, int, mutateBytes, mutateText, mutateTree, pick, type Rand } from './mutate.js';
 
 export type FuzzInput = Uint8Array | string;
@@ -373,7 +374,7 @@ async function importAndScore(input: FuzzInput, format: 'ubj' | undefined, rand:
   if (!(out instanceof Float32Array)) throw new FuzzFailure('predict returned no Float32Array');
 }
 
-export const TARGETS: readonly Target[] = [bundle, spec, journey, expr, xgboostJson, xgboostUbj];
+export const TARGETS: readonly Target[] = [bundle, spec, journey, expr, xgboostJson, xgboostUbj, csvTarget, ndjsonTarget];
 
 export function targetByName(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
