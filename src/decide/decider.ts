@@ -19,7 +19,7 @@ import { PRNG_STATE_BYTES, seedWords } from '../adaptive/explore.js';
 import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
 import { explainCandidate, type CandidateRecord } from './explain.js';
 import { JourneyExplainer } from './journey-explain.js';
-import type { JourneySet } from '../compile/journey/model.js';
+import { JOURNEY_LIMITS, type JourneySet } from '../compile/journey/model.js';
 import type { JourneyMatch } from '../runtime/journeys.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest } from './types.js';
 
@@ -290,6 +290,10 @@ export class Decisions {
     if (now === undefined) throw new NextbestError('TIME_INVALID', 'context.now is required: the decision time in epoch milliseconds');
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new NextbestError('TIME_INVALID', `context.now must be the decision time in epoch milliseconds (a finite number), got ${describe(now)}`);
+    }
+    // the range of event times (journeys): a time outside it is a unit or clock error upstream, never a decision time
+    if (now < 0 || now > JOURNEY_LIMITS.maxTimeMs) {
+      throw new NextbestError('TIME_INVALID', `context.now must be epoch milliseconds in [0, 2^48), got ${now}; is it in seconds or microseconds?`);
     }
     const f64 = this.wasm.f64;
     const slots = this.tables.frame.contextSlots;
