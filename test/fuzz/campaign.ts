@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { NextbestError } from '../../src/errors.js';
 import { mulberry32 } from '../helpers/random.js';
-import { FAILURE_CODES, prepareTargets, TARGETS, targetByName, type FuzzInput, type Target } from './targets.js';
+import { isTypedOutcome, prepareTargets, TARGETS, targetByName, type FuzzInput, type Target } from './targets.js';
 
 export interface CaseFailure {
   target: string;
@@ -78,7 +78,7 @@ export async function runCase(t: Target, input: FuzzInput, rand: () => number, c
     await t.run(input, rand, seen);
     return 'ok';
   } catch (e) {
-    if (e instanceof NextbestError && !FAILURE_CODES.has(e.code)) return e.code;
+    if (isTypedOutcome(e)) return e.code;
     throw e;
   }
 }

@@ -9,6 +9,9 @@
  * shape) is a failure. Inputs are bytes or text, so a failing case is saved
  * as is (test/fixtures/fuzz/) and replayed as a regression case.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { NextbestError } from '../../src/errors.js';
 import { decodeEnvelope, decodePayload, encodeBundle, encodeEnvelope, packValue, unpackValue } from '../../src/bundle/codec.js';
 import { compileSpec } from '../../src/compile/spec.js';
@@ -56,16 +59,30 @@ export const FAILURE_CODES = new Set(['WASM_ABORT', 'WASM_TRAP']);
 
 /** A typed error is recorded; anything else (and WASM_ABORT/WASM_TRAP) is rethrown as a failure. */
 export function typed(e: unknown, seen: (code: string) => void): void {
-  if (e instanceof NextbestError && !FAILURE_CODES.has(e.code)) {
+  if (isTypedOutcome(e)) {
     seen(e.code);
     return;
   }
   throw e;
 }
 
+/**
+ * A typed error that is an acceptable answer. Not WASM_ABORT/WASM_TRAP, and
+ * not an ARGUMENT_INVALID that wraps a foreign error: the engine turns
+ * anything a caller's getter or proxy throws into ARGUMENT_INVALID (with the
+ * thrown error as `cause`), and fuzz inputs are plain data, so such a cause
+ * can only be the engine's own bug (a TypeError, a RangeError) in disguise.
+ */
+export function isTypedOutcome(e: unknown): e is NextbestError {
+  if (!(e instanceof NextbestError) || FAILURE_CODES.has(e.code)) return false;
+  return !(e.code === 'ARGUMENT_INVALID' && e.cause !== undefined && !(e.cause instanceof NextbestError));
+}
+
 const WASM = 'debug' as const;
 
 // ---- valid seeds, built once per process from fixed seeds
+
+const MODELS = join(__dirname, '..', '..', 'models');
 
 let seedBundles: Uint8Array[] | undefined;
 let seedSpecs: string[] | undefined;
@@ -81,6 +98,8 @@ function specs(): string[] {
   }
   for (let i = 0; i < 4; i++) out.push(randomJourneySpec(r));
   out.push(SCORECARD_SPEC);
+  // the shipped demo specs (bank: scorecard, journeys, decisions, triggers; journeys.yaml)
+  for (const name of ['bank/bundle.yaml', 'journeys.yaml']) out.push(readFileSync(join(MODELS, name), 'utf8'));
   seedSpecs = out;
   return out;
 }
@@ -135,6 +154,8 @@ async function bundles(): Promise<Uint8Array[]> {
   for (const x of xgbSeeds().slice(0, 2)) out.push((await Model.fromXGBoost(x.json, { wasm: WASM })).toBundle());
   const r = mulberry32(0x5c);
   for (let i = 0; i < 2; i++) out.push((await Model.fromScorecard(randomScorecardSpec(r), { wasm: WASM })).toBundle());
+  // the shipped demo bundles with journeys, decisions, triggers and learning (telco is left out: 700 KB per case is slow)
+  for (const name of ['journeys', 'bank', 'retail']) out.push(new Uint8Array(readFileSync(join(MODELS, `${name}.nbb`))));
   seedBundles = out;
   return out;
 }
@@ -268,7 +289,7 @@ const spec: Target = {
     if (r < 0.55) return mutateText(rand, src, 3);
     let tree: unknown;
     try {
-      tree = JSON.parse(src);
+      tree = parseYaml(src);
     } catch {
       return mutateText(rand, src, 2);
     }
