@@ -32,6 +32,7 @@ import { encodeXGBoostUbj } from '../helpers/xgb2.js';
 import { randomScorecardSpec } from '../helpers/scorecards.js';
 import { mulberry32 } from '../helpers/random.js';
 import { csvTarget, ndjsonTarget } from './rows.js';
+import { stateEngines, stateTarget } from './state.js';
 import { cloneTree, defineKey, EDGE_NUMBERS, int, mutateBytes, mutateText, mutateTree, pick, type Rand } from './mutate.js';
 
 export type FuzzInput = Uint8Array | string;
@@ -163,6 +164,7 @@ async function bundles(): Promise<Uint8Array[]> {
 /** Builds the seed corpus (bundles need async model loading); call once before generating. */
 export async function prepareTargets(): Promise<void> {
   await bundles();
+  await stateEngines();
   specs();
   xgbSeeds();
 }
@@ -395,7 +397,7 @@ async function importAndScore(input: FuzzInput, format: 'ubj' | undefined, rand:
   if (!(out instanceof Float32Array)) throw new FuzzFailure('predict returned no Float32Array');
 }
 
-export const TARGETS: readonly Target[] = [bundle, spec, journey, expr, xgboostJson, xgboostUbj, csvTarget, ndjsonTarget];
+export const TARGETS: readonly Target[] = [bundle, spec, journey, expr, xgboostJson, xgboostUbj, csvTarget, ndjsonTarget, stateTarget];
 
 export function targetByName(name: string): Target {
   const t = TARGETS.find((x) => x.name === name);
