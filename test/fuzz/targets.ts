@@ -17,6 +17,7 @@ import { decodeEnvelope, decodePayload, encodeBundle, encodeEnvelope, packValue,
 import { compileSpec } from '../../src/compile/spec.js';
 import { SpecSource } from '../../src/compile/source.js';
 import { Engine } from '../../src/engine.js';
+import { formatReport, inspectBundle } from '../../src/bundle/inspect.js';
 import { Model } from '../../src/models/model.js';
 import { importXGBoost } from '../../src/models/xgboost.js';
 import { compileExpr, programsToBundle, validatePrograms, type CompiledExpr } from '../../src/compile/expr/index.js';
@@ -271,7 +272,28 @@ const bundle: Target = {
     return encodeEnvelope(packValue(mutated));
   },
   async run(input, rand, seen) {
-    const e = await Engine.load(input as Uint8Array, { wasm: WASM });
+    const bytes = input as Uint8Array;
+    // nextbest inspect / validate read the same bytes
+    try {
+      formatReport(inspectBundle(bytes));
+    } catch (err) {
+      typed(err, seen);
+    }
+    if (rand() < 0.15) {
+      // hot reload: a bundle that fails leaves the serving one in place
+      const e = await Engine.load(seedBundles![0]!, { wasm: WASM });
+      const before = e.info.sha256;
+      try {
+        await e.swap(bytes);
+        seen('SWAPPED');
+      } catch (err) {
+        typed(err, seen);
+        if (e.info.sha256 !== before) throw new FuzzFailure('a failed swap changed the serving bundle');
+      }
+      exercise(e, rand, seen);
+      return;
+    }
+    const e = await Engine.load(bytes, { wasm: WASM });
     seen('LOADED');
     exercise(e, rand, seen);
   },
