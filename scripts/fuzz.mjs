@@ -97,6 +97,7 @@ if (!isMainThread) {
   const total = {}; // target -> stats, summed over worker runs
   const failures = [];
   let startCase = 0;
+  let lastPrint = performance.now();
   for (;;) {
     const left = seconds - (performance.now() - t0) / 1000;
     if (left <= 0) break;
@@ -113,6 +114,11 @@ if (!isMainThread) {
       worker.on('message', (msg) => {
         last = msg;
         if (msg.done) done = true;
+        else if (performance.now() - lastPrint > 30_000) {
+          lastPrint = performance.now();
+          const sofar = Object.values(msg.stats).reduce((k, st) => k + st.cases, 0) + Object.values(total).reduce((k, st) => k + st.cases, 0);
+          console.log(`  ... ${sofar} cases, ${((performance.now() - t0) / 1000).toFixed(0)} s, ${failures.length + msg.failures.length} failures`);
+        }
       });
       worker.on('error', (e) => {
         failures.push({ target: names[where[0]] ?? '?', caseNo: where[1], message: `worker crashed: ${e?.stack ?? e}` });

@@ -279,6 +279,16 @@ const bundle: Target = {
     } catch (err) {
       typed(err, seen);
     }
+    if (rand() < 0.1) {
+      // a single model read from the bundle (Model.fromBundle): scored on edge rows
+      const m = await Model.fromBundle(bytes, { wasm: WASM, ...(rand() < 0.5 ? {} : { id: 'model' }) });
+      seen('LOADED');
+      const nf = m.numFeatures;
+      const rows = new Float32Array(Math.max(1, nf) * 3);
+      for (let i = 0; i < rows.length; i++) rows[i] = rand() < 0.3 ? pick(rand, EDGE_NUMBERS) : (rand() - 0.5) * 20;
+      m.predict(rows.subarray(0, nf * 3), 3);
+      return;
+    }
     if (rand() < 0.15) {
       // hot reload: a bundle that fails leaves the serving one in place
       const e = await Engine.load(seedBundles![0]!, { wasm: WASM });
