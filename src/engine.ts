@@ -45,7 +45,7 @@ import type { Triggers, TriggerDecide, TriggerPlan } from './decide/triggers.js'
 import type { ActionInfo, ContactRecord, ContactRecordResult, DecideOptions, Decision, DecisionRequest } from './decide/types.js';
 import { actionInfos } from './decide/explain.js';
 import type { Learning, LearningOptions } from './adaptive/learning.js';
-import { checkLimit, resolveLimits, type Limits } from './limits.js';
+import { checkInputString, checkLimit, resolveLimits, type Limits } from './limits.js';
 import { LoadedBundle, type BundleInfo } from './runtime/loaded-bundle.js';
 import { swapBundle, type SwapEvent } from './runtime/swap.js';
 import { inputError } from './runtime/input.js';
@@ -378,32 +378,42 @@ export class Engine extends EventEmitter {
 
   /**
    * advanceAll as a stream, for big stores: yields each customer with matches
-   * as it is swept. The sweep stays on the bundle current when it started,
-   * even if a swap happens between two yields.
+   * as it is swept. Each customer is advanced (and its triggers decided) on
+   * the bundle current at that moment: after a swap between two yields, the
+   * rest of the sweep runs on the new bundle.
    */
   advanceAllIterator(now: number, opts?: AdvanceAllOptions): IterableIterator<{ customerId: string; matches: JourneyMatch[] }> {
-    const journeys = this.journeys;
-    if (!journeys) return [][Symbol.iterator]();
+    if (!this.journeys) return [][Symbol.iterator]();
     const decide = opts?.decide;
-    const plan = typeof decide === 'function' ? undefined : this.triggerPlan(decide);
-    const inner = journeys.advanceAllIterator(this.states, now);
-    const triggers = this.triggerRuntime;
-    if (triggers === undefined) return inner;
+    const perCustomer = typeof decide === 'function';
+    if (!perCustomer) this.triggerPlan(decide); // a bad option is refused before the sweep starts
+    const ids = Array.from(this.states.keys());
     const engine = this;
+    let planOf: LoadedBundle | undefined;
+    let plan: TriggerPlan | undefined;
     return (function* () {
-      for (const item of inner) {
-        if (triggers.fires(item.matches)) {
+      for (const customerId of ids) {
+        const rt = engine.rt;
+        if (!rt.journeys) return;
+        const matches = rt.journeys.sweepOne(engine.states, customerId, now);
+        if (matches.length === 0) continue;
+        const triggers = rt.triggers;
+        if (triggers !== undefined && triggers.fires(matches)) {
           // The customer is already advanced: a refused per-customer option is reported on its requests, never thrown mid-sweep.
           let p: TriggerPlan | NextbestError;
           try {
-            p = plan ?? triggers.plan((decide as (id: string) => TriggerDecide)(item.customerId));
+            if (perCustomer) p = triggers.plan((decide as (id: string) => TriggerDecide)(customerId));
+            else {
+              if (planOf !== rt) [planOf, plan] = [rt, triggers.plan(decide as TriggerDecide | undefined)];
+              p = plan!;
+            }
           } catch (e) {
             if (!(e instanceof NextbestError)) throw e;
             p = e;
           }
-          triggers.apply(item.matches, now, p, undefined, (req, o) => engine.decide({ ...req, customerId: item.customerId }, o));
+          triggers.apply(matches, now, p, undefined, (req, o) => engine.decide({ ...req, customerId }, o));
         }
-        yield item;
+        yield { customerId, matches };
       }
     })();
   }
@@ -532,6 +542,7 @@ export class Engine extends EventEmitter {
   private host(id: string): ModelHost {
     const h = typeof id === 'string' ? this.models.get(id) : undefined;
     if (h === undefined) {
+      checkInputString(this.rt.limits, id, 'a model id');
       throw new NextbestError('MODEL_UNKNOWN', `no model ${describeId(id)} in bundle ${this.info.name}; it has: ${this.modelIds.join(', ') || 'none'}`);
     }
     return h;
@@ -546,7 +557,7 @@ export class Engine extends EventEmitter {
     if (typeof id !== 'string' || id.length === 0) {
       throw new NextbestError('ARGUMENT_INVALID', `customerId must be a non-empty string, got ${describeId(id)}`);
     }
-    if (id.length > this.rt.limits.stringLength) checkLimit(this.rt.limits, 'stringLength', id.length, 'characters of the customerId');
+    checkInputString(this.rt.limits, id, 'the customerId');
   }
 }
 

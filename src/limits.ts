@@ -197,6 +197,17 @@ export function checkLimit(limits: Readonly<Limits>, name: LimitName, value: num
   if (value > limits[name]) throw limitError(limits, name, value, what);
 }
 
+/**
+ * LIMIT_EXCEEDED for a string of a caller's input (a category value, an id,
+ * an event type) longer than limits.stringLength. Called where the string
+ * matched nothing: a bundle's own strings are within the limit, so a known
+ * value never pays for the check, and an unknown one is refused before it is
+ * compared for suggestions or kept.
+ */
+export function checkInputString(limits: Readonly<Limits>, s: unknown, what: string): void {
+  if (typeof s === 'string' && s.length > limits.stringLength) throw limitError(limits, 'stringLength', s.length, `characters of ${what}`);
+}
+
 /** LIMIT_EXCEEDED at a hard ceiling (a format bound no option raises), for validators that know no options. */
 export function ceilingError(name: LimitName, value: number, what: string): NextbestError {
   return limitError(LIMIT_CEILINGS, name, value, what);

@@ -278,7 +278,7 @@ export class Learning {
     const s = this.slot(modelId);
     if (!Array.isArray(refs) || refs.length === 0) throw new NextbestError('ARGUMENT_INVALID', 'group: refs must be a non-empty array of { action, channel? }');
     if (this.groups >= MAX_GROUPS) {
-      throw new NextbestError('LIMIT_EXCEEDED', `at most ${MAX_GROUPS} instance groups per engine: create a group once and reuse it (each holds wasm scratch for the engine's lifetime)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `at most ${MAX_GROUPS} instance groups per engine: create a group once and reuse it (each holds wasm scratch for the engine's lifetime)`, { limit: 'learning.instanceGroups', max: MAX_GROUPS });
     }
     this.groups++;
     const keys = refs.map((r) => keyFor(s, r));
@@ -624,7 +624,7 @@ export class Learning {
     if (inst !== undefined) return inst;
     if (!create) throw new NextbestError('ARGUMENT_INVALID', `model "${s.id}" has no instance "${key}"`);
     if (this.instanceCount >= this.maxInstances) {
-      throw new NextbestError('LIMIT_EXCEEDED', `cannot create learning instance "${key}" of model "${s.id}": all ${this.maxInstances} instances are in use (option learning.maxInstances)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `cannot create learning instance "${key}" of model "${s.id}": all ${this.maxInstances} instances are in use (option learning.maxInstances)`, { limit: 'learning.maxInstances' });
     }
     inst = this.wasm.alloc(s.layout.bytes, 16);
     s.instances.set(key, inst);
@@ -710,14 +710,14 @@ export class Learning {
         else {
           const view = this.countsView(s, inst);
           if (view[0]! + counts[0]! > MAX_SAFE || view[1]! + counts[1]! > MAX_SAFE) {
-            throw new NextbestError('LIMIT_EXCEEDED', `${what}: merged counts would exceed 2^53`);
+            throw new NextbestError('LIMIT_EXCEEDED', `${what}: merged counts would exceed 2^53`, { limit: 'learning.counts', max: 2 ** 53 });
           }
         }
         plan.push({ slot: s, key, counts });
       }
     }
     if (this.instanceCount + newInstances > this.maxInstances) {
-      throw new NextbestError('LIMIT_EXCEEDED', `merging needs ${newInstances} new learning instances; ${this.maxInstances - this.instanceCount} are free (option learning.maxInstances)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `merging needs ${newInstances} new learning instances; ${this.maxInstances - this.instanceCount} are free (option learning.maxInstances)`, { limit: 'learning.maxInstances' });
     }
     return plan;
   }

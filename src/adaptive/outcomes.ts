@@ -331,7 +331,7 @@ export class DecisionLog {
     let code = this.codes.get(id);
     if (code === undefined) {
       if (this.codes.size >= MAX_CODES) {
-        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`);
+        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`, { limit: 'decisionLog.ids', max: MAX_CODES });
       }
       code = this.codes.size + 1;
       this.codes.set(id, code);

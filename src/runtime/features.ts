@@ -6,7 +6,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
-import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
+import { ceilingError, checkInputString, DEFAULT_LIMITS, LIMIT_CEILINGS, limitError, type Limits } from '../limits.js';
 
 export type FeatureType = 'numeric' | 'categorical';
 
@@ -100,6 +100,12 @@ export class FeatureSchema {
     this.shapeIndex = new Int32Array(defs.length);
   }
 
+  /**
+   * @internal The input limits of the engine that loaded this schema
+   * (stringLength, features): set by the loader, the defaults otherwise.
+   */
+  limits: Readonly<Limits> = DEFAULT_LIMITS;
+
   get size(): number {
     return this.defs.length;
   }
@@ -134,11 +140,16 @@ export class FeatureSchema {
     out.fill(NaN, offset, offset + n);
     const categorical = this.categorical;
     let at = 0; // position among the object's feature keys
+    let skipped = 0;
     for (const key in obj) {
       if (!hasOwn.call(obj, key)) continue;
       const i = this.indexAt(key, at);
       if (i < 0) {
-        if (opts?.ignoreUnknown) continue;
+        if (opts?.ignoreUnknown) {
+          if (++skipped + at > this.limits.features) throw limitError(this.limits, 'features', skipped + at, 'keys of a feature object (ignoreUnknown)');
+          continue;
+        }
+        checkInputString(this.limits, key, 'a feature name');
         throw new NextbestError(
           'FEATURE_UNKNOWN',
           `unknown feature "${key.slice(0, 100)}"; the schema has ${n} features (${this.names.slice(0, 8).join(', ')}${n > 8 ? ', ...' : ''}). Pass { ignoreUnknown: true } to skip extra keys.`,
@@ -174,6 +185,7 @@ export class FeatureSchema {
         const dict = this.dicts[i];
         const code = dict ? dict.get(v) : undefined;
         if (code !== undefined) return code;
+        checkInputString(this.limits, v, `a value of feature "${def.name}"`);
         if (opts?.unknownCategory === 'missing') return NaN;
         throw new NextbestError(
           'FEATURE_CATEGORY',

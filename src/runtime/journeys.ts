@@ -10,6 +10,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { checkInputString } from '../limits.js';
 import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
@@ -396,6 +397,12 @@ export class JourneyRuntime {
     const typeName = event.type;
     const enc = typeof typeName === 'string' ? this.types.get(typeName) : undefined;
     if (enc === undefined) {
+      try {
+        checkInputString(this.schema.limits, typeName, 'an event type');
+      } catch (e) {
+        this.stats.invalid++;
+        throw e;
+      }
       const known = [...this.types.keys()];
       this.invalid(
         'EVENT_TYPE',
@@ -446,6 +453,12 @@ export class JourneyRuntime {
       const dict = enc.dicts[i];
       const code = dict?.get(v);
       if (code !== undefined) return code;
+      try {
+        checkInputString(this.schema.limits, v, `attribute "${name}" of event "${type}"`);
+      } catch (e) {
+        this.stats.invalid++;
+        throw e;
+      }
       if (dict && this.encode?.unknownCategory === 'missing') return NaN;
       this.invalid(
         'EVENT_ATTRIBUTE',
@@ -591,18 +604,25 @@ export class JourneyRuntime {
    */
   *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
     const ids = Array.from(store.keys());
-    const peek = typeof store.peek === 'function' ? store.peek.bind(store) : store.get.bind(store);
     for (const customerId of ids) {
-      const s = peek(customerId);
-      if (s === undefined) continue;
-      try {
-        this.checkState(s);
-      } catch {
-        continue;
-      }
-      const matches = this.advanceStored(store, customerId, s, now);
+      const matches = this.sweepOne(store, customerId, now);
       if (matches.length > 0) yield { customerId, matches };
     }
+  }
+
+  /**
+   * One customer of a sweep: read without refreshing recency when the store
+   * can, skipped (no matches) when gone or not of this bundle's layout.
+   */
+  sweepOne(store: StateStore, customerId: string, now: number): JourneyMatch[] {
+    const s = typeof store.peek === 'function' ? store.peek(customerId) : store.get(customerId);
+    if (s === undefined) return EMPTY;
+    try {
+      this.checkState(s);
+    } catch {
+      return EMPTY;
+    }
+    return this.advanceStored(store, customerId, s, now);
   }
 
   advanceAll(store: StateStore, now: number): Map<string, JourneyMatch[]> {

@@ -93,6 +93,8 @@ export class LoadedBundle {
     this.limits = opts.limits;
     this.schema = FeatureSchema.fromBundle(payload.features);
     this.context = payload.context === undefined ? new FeatureSchema([]) : FeatureSchema.fromBundle(payload.context);
+    this.schema.limits = opts.limits;
+    this.context.limits = opts.limits;
     const tables = validateModels(payload.models, this.schema.size);
     this.stateLayout = payload.state === undefined ? undefined : validateLayout(payload.state);
     const journeys = payload.journeys === undefined ? undefined : validateJourneys(payload.journeys, this.schema.size, payload.state);

@@ -28,6 +28,8 @@ interface Variant {
   thresholds?: string;
   /** Without the discount action. */
   noDiscount?: boolean;
+  /** A pattern completed by time alone (an absence at the end). */
+  absence?: boolean;
 }
 
 function spec(v: Variant): string {
@@ -63,6 +65,12 @@ ${v.extraPattern ? `    double_payment:
           as: first
         - followedBy: payment
           as: second
+      within: 1h
+` : ''}${v.absence ? `    quiet_after_change:
+      steps:
+        - event: device_change
+        - notFollowedBy: payment
+          within: 30m
       within: 1h
 ` : ''}
 groups:
@@ -203,6 +211,25 @@ describe('customer state across a swap', () => {
       expect(e.decide({ customerId: 'c2', features, context: { now: t + 5 * M, channel: 'app' } }, { explain: true }).explanation!.candidates.find((c) => c.action === 'upgrade')!.stage).toBe('policy');
     });
   }
+
+  it('a sweep that spans a swap advances every customer, each on the bundle current when it is reached', async () => {
+    const e = await Engine.load(bytesOf({ version: '1', absence: true }));
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const id of ids) e.observe(id, { type: 'device_change', time: T });
+    const seen: string[] = [];
+    for (const { customerId, matches } of e.advanceAllIterator(T + H)) {
+      expect(matches.map((m) => m.journey)).toEqual(['quiet_after_change']);
+      seen.push(customerId);
+      if (seen.length === 1) {
+        await e.swap(bytesOf({ version: '2', absence: true, extraPattern: true }));
+        expect(e.info.version).toBe('2');
+      }
+    }
+    expect(seen).toEqual(ids);
+    // every customer was advanced exactly once: nothing fires again
+    expect(e.advanceAll(T + 2 * H).size).toBe(0);
+    for (const id of ids) expect(e.journeyValues(id, T + 2 * H)['journey.quiet_after_change.count']).toBe(1);
+  });
 
   it('the pure forms migrate state bytes written before a swap; unknown layouts stay STATE_INVALID', async () => {
     const e = await Engine.load(V1);

@@ -9,7 +9,7 @@
  * - `!`, `&&`, `||` are stored as `not`, `and`, `or`.
  */
 
-import { DEFAULT_LIMITS as ENGINE_DEFAULT_LIMITS, LIMIT_CEILINGS, type Limits } from '../../limits.js';
+import { DEFAULT_LIMITS as ENGINE_DEFAULT_LIMITS, LIMIT_CEILINGS, type LimitName, type Limits } from '../../limits.js';
 
 /** Half-open character range [start, end) in the expression source. */
 export interface Span {
@@ -111,6 +111,29 @@ export function exprLimitsOf(l: Readonly<Limits>): ExprLimits {
     maxListLength: l.exprListLength,
     maxStack: l.exprStack,
   };
+}
+
+/** The engine-wide limit (src/limits.ts) behind each expression limit. */
+export const EXPR_LIMIT_NAMES: Readonly<Record<keyof ExprLimits, LimitName>> = Object.freeze({
+  maxSourceLength: 'exprSourceLength',
+  maxDepth: 'exprDepth',
+  maxCodeWords: 'exprCodeWords',
+  maxConsts: 'exprConsts',
+  maxListLength: 'exprListLength',
+  maxStack: 'exprStack',
+});
+
+/**
+ * What EXPR_LIMIT says besides its message: `details.limit`, the engine-wide
+ * limit to raise (the option of engines, pools and the spec compiler).
+ */
+export function exprLimitDetails(name: keyof ExprLimits): { limit: LimitName } {
+  return { limit: EXPR_LIMIT_NAMES[name] };
+}
+
+/** The hint an EXPR_LIMIT message ends with. */
+export function exprLimitHint(name: keyof ExprLimits): string {
+  return ` (in engine, pool and spec compiler options: limits.${EXPR_LIMIT_NAMES[name]})`;
 }
 
 export const DEFAULT_LIMITS: Readonly<ExprLimits> = Object.freeze(exprLimitsOf(ENGINE_DEFAULT_LIMITS));
