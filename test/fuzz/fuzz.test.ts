@@ -9,7 +9,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { NextbestError } from '../../src/errors.js';
 import { decodeEnvelope, decodePayload, encodeEnvelope, packValue } from '../../src/bundle/codec.js';
 import { compileSpec } from '../../src/compile/spec.js';
 import { SpecSource } from '../../src/compile/source.js';
@@ -112,7 +111,7 @@ describe('fuzz properties (fast-check)', () => {
         try {
           compileSpec(new SpecSource(JSON.stringify(d), 'p.yaml'));
         } catch (e) {
-          if (!(e instanceof NextbestError)) throw e;
+          if (!isTypedOutcome(e)) throw e;
         }
       }),
       { numRuns: 400, seed: 3 },
@@ -122,7 +121,7 @@ describe('fuzz properties (fast-check)', () => {
         try {
           compileSpec(new SpecSource(text, 'p.yaml'));
         } catch (e) {
-          if (!(e instanceof NextbestError)) throw e;
+          if (!isTypedOutcome(e)) throw e;
         }
       }),
       { numRuns: 300, seed: 4 },
@@ -137,7 +136,7 @@ describe('fuzz properties (fast-check)', () => {
         try {
           compileExpr(s, ENV);
         } catch (e) {
-          if (!(e instanceof NextbestError) || !e.code.startsWith('EXPR_')) throw e;
+          if (!isTypedOutcome(e) || !e.code.startsWith('EXPR_')) throw e;
         }
       }),
       { numRuns: 1000, seed: 5 },
@@ -151,7 +150,7 @@ describe('fuzz properties (fast-check)', () => {
         try {
           importXGBoost(input);
         } catch (e) {
-          if (!(e instanceof NextbestError)) throw e;
+          if (!isTypedOutcome(e)) throw e;
         }
       }),
       { numRuns: 500, seed: 6 },
@@ -162,7 +161,7 @@ describe('fuzz properties (fast-check)', () => {
         try {
           importXGBoost(Uint8Array.from([0x7b, 0x55, ...tail]), { format: 'ubj' });
         } catch (e) {
-          if (!(e instanceof NextbestError)) throw e;
+          if (!isTypedOutcome(e)) throw e;
         }
       }),
       { numRuns: 500, seed: 7 },

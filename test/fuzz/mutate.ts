@@ -29,7 +29,7 @@ const INTERESTING_BYTES = [0x00, 0x01, 0x7f, 0x80, 0xff, 0xc0, 0xc1, 0xc2, 0xc3,
 
 /** One to `max` byte mutations of a copy of `src`. */
 export function mutateBytes(rand: Rand, src: Uint8Array, max = 4): Uint8Array {
-  let b = src.slice();
+  let b: Uint8Array = src.slice();
   const n = int(rand, 1, max);
   for (let k = 0; k < n; k++) b = mutateBytesOnce(rand, b);
   return b;

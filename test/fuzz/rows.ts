@@ -71,6 +71,8 @@ function jsonValue(rand: Rand, depth = 0): unknown {
 function requestLine(rand: Rand): string {
   const features: Record<string, unknown> = {};
   for (const f of ['x0', 'x1', 'cat']) if (rand() < 0.8) features[f] = f === 'cat' && rand() < 0.7 ? pick(rand, ['a', 'b', 'c']) : jsonValue(rand);
+  // a row of `nextbest score` (flat: id and features), or a request of `nextbest decide`
+  if (rand() < 0.4) return JSON.stringify({ id: `c${int(rand, 0, 9)}`, ...features });
   const req: Record<string, unknown> = { features, context: { now: rand() < 0.9 ? 1_732_350_000_000 : jsonValue(rand), ...(rand() < 0.7 ? { channel: pick(rand, ['app', 'email', 'fax']) } : {}) } };
   if (rand() < 0.7) req.customerId = `c${int(rand, 0, 9)}`;
   if (rand() < 0.1) req.state = pick(rand, ['AAAA', 'not base64', '']);

@@ -371,8 +371,7 @@ const expr: Target = {
     return pick(rand, ['(', '-', 'not ', 'abs(', '[']).repeat(d) + src + pick(rand, [')', '', ']']).repeat(d);
   },
   run(input, rand, seen) {
-    let p: CompiledExpr;
-    p = compileExpr(input as string, ENV);
+    const p: CompiledExpr = compileExpr(input as string, ENV);
     seen('COMPILED');
     if (!exprWasm || ++exprUses > 500) {
       exprWasm = WasmInstance.create(WASM);
