@@ -69,7 +69,7 @@ export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.j
 export type { TriggerRequest, TriggerDecide, TriggerDecideOptions } from './decide/triggers.js';
 export type { AdvanceOptions } from './runtime/journeys.js';
 export type { JourneyFact } from './decide/journey-explain.js';
-export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats, type PoolSwapOptions, type PoolSwapEvent } from './pool/pool.js';
 export type { PoolDecideRequest, PoolDecideOptions, PoolDecision } from './pool/decide-batch.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { NextbestError } from '../errors.js';
-import type { SpecNode } from './source.js';
+import { displayPath, type SpecNode } from './source.js';
 import type { CompileContext } from './spec.js';
 import { exprLimitsOf, type ExprLimits } from './expr/ast.js';
 import { LIMIT_CEILINGS } from '../limits.js';
@@ -81,9 +81,10 @@ function canonical(node: SpecNode): string {
   return printExpr(parseExpr(node.text(), { origin: node.textOrigin() }));
 }
 
-function position(node: SpecNode): string {
+/** Where a rule is written, for explanations: the spec path as the bundle records it (relative to the spec's directory), line and column. */
+function position(node: SpecNode, baseDir: string): string {
   const p = node.position;
-  return `${p.file}:${p.line}:${p.column}`;
+  return `${displayPath(p.file, baseDir)}:${p.line}:${p.column}`;
 }
 
 /** The channels of the bundle: the dictionary of the context field `channel`. */
@@ -191,7 +192,7 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
   const pool = new ProgramPool();
   const rules: RuleInfo[] = [];
   const ruleInfo = (r: RuleSpec, owner: string): number =>
-    rules.push({ name: r.name, tier: r.tier, owner, source: r.node.isScalar ? r.node.text() : '', at: position(r.node) }) - 1;
+    rules.push({ name: r.name, tier: r.tier, owner, source: r.node.isScalar ? r.node.text() : '', at: position(r.node, ctx.baseDir) }) - 1;
   const groupRules = groups.map((g) => g.rules.map((r) => ruleInfo(r, `group ${g.id}`)));
 
   const tables: ActionTable[] = actions.map((a, i) => {

@@ -24,7 +24,7 @@ import { bindXGBoostToSchema, importXGBoost } from '../models/xgboost.js';
 import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
-import { SpecNode, SpecSource } from './source.js';
+import { displayPath, SpecNode, SpecSource } from './source.js';
 import { compileDecisions } from './decisions.js';
 import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
 import { compileJourneySections } from './journey/spec.js';
@@ -170,11 +170,6 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     ...(stateParts.length ? { state: layoutToBundle(composeLayout(stateParts)) } : {}),
     ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),
   };
-}
-
-function displayPath(p: string, baseDir: string): string {
-  const r = relative(baseDir, resolve(baseDir, p));
-  return r.startsWith('..') ? p : r;
 }
 
 /**

@@ -425,10 +425,19 @@ export class Pool {
     else if (bundle instanceof Uint8Array) bytes = bundle.slice();
     else throw new NextbestError('ARGUMENT_INVALID', 'a bundle must be a path or a Uint8Array (or Buffer) of bytes');
     const next = poolBundle(bytes, opts);
+    const { previous: _older, ...before } = this.current.ref;
+    if (before.sha256 !== next.ref.sha256) next.ref.previous = before;
     // Every worker loads it now (best effort: Piscina picks the worker of each ping), so the first calls do not wait for it.
     const pings: Promise<unknown>[] = [];
     for (let i = 0; i < this.threads; i++) pings.push(this.piscina.run({ kind: 'ping', bundle: next.ref } satisfies WorkerTask));
-    for (const r of (await Promise.all(pings)) as (PingResult | TaskFailure)[]) {
+    let answers: (PingResult | TaskFailure)[];
+    try {
+      answers = (await Promise.all(pings)) as (PingResult | TaskFailure)[];
+    } catch (e) {
+      this.checkOpen();
+      throw new NextbestError('WORKER_FAILED', `a worker died while loading the new bundle (${(e as Error)?.message ?? String(e)}); the pool stays on bundle ${this.current.info.sha256.slice(0, 16)}...`, {}, { cause: e });
+    }
+    for (const r of answers) {
       if (!r.ok) throw taskError(r, 0, 0);
     }
     this.checkOpen();

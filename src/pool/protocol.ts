@@ -40,6 +40,12 @@ export interface BundleRef {
   /** The keys and limits the pool checked the bundle with (key rotation and limits change with swaps). */
   trustedKeys?: string[];
   limits?: Readonly<Limits>;
+  /**
+   * The bundle the pool served before this one (one level: its own
+   * `previous` is left out): customer state written under it, carried by
+   * requests, is migrated as an engine that swapped would.
+   */
+  previous?: BundleRef;
 }
 
 /** What every task carries: its bundle (absent: the worker's initial bundle). */

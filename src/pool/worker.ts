@@ -18,6 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { Engine } from '../engine.js';
+import { LoadedBundle } from '../runtime/loaded-bundle.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { NextbestError } from '../errors.js';
 import type { DecideOptions, DecisionRequest } from '../decide/types.js';
 import { decideLines } from '../cli/decide-lines.js';
@@ -123,13 +125,24 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
   if (initial instanceof Engine) engines.set(initial.info.sha256, initial);
   const engineFor = (ref: BundleRef | undefined): Engine | TaskFailure | Promise<Engine | TaskFailure> => {
     if (ref === undefined) return initial;
-    const sha = ref.sha256;
+    // keyed by the bundle and the one before it: which earlier layout the engine migrates from is part of what it is
+    const sha = ref.previous === undefined ? ref.sha256 : `${ref.sha256}/${ref.previous.sha256}`;
     let e = engines.get(sha);
     if (e !== undefined) {
       engines.delete(sha); // most recently used goes last
     } else {
       // a copy out of the shared buffer: the engine owns its bytes
-      const loading = load(ref.bytes.slice(), ref.trustedKeys, ref.limits);
+      const loading = load(ref.bytes.slice(), ref.trustedKeys, ref.limits).then((x) => {
+        if (x instanceof Engine && ref.previous !== undefined) {
+          // the layout of the bundle before: its state migrates, as in an engine that swapped (validated by the pool already)
+          try {
+            x.migrator.remember(new LoadedBundle(ref.previous.bytes.slice(), { wasm: init.wasm, limits: ref.previous.limits ?? DEFAULT_LIMITS }).stateShape);
+          } catch (e) {
+            return failure(e);
+          }
+        }
+        return x;
+      });
       loading.then((x) => {
         if (engines.get(sha) !== loading) return; // evicted meanwhile
         if (x instanceof Engine) engines.set(sha, x);

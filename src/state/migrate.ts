@@ -213,6 +213,18 @@ export class StateMigrator {
     this.h3 = h >>> 24;
   }
 
+  /**
+   * Knows `shape` as an earlier layout without serving it (a pool worker's
+   * engine learns the layout of the bundle the pool served before its own).
+   */
+  remember(shape: StateShape | undefined): void {
+    if (shape === undefined || shape.layout.hash === this.shape?.layout.hash) return;
+    this.known.delete(shape.layout.hash);
+    this.known.set(shape.layout.hash, shape);
+    this.plans.delete(shape.layout.hash);
+    if (this.known.size > MAX_KNOWN_LAYOUTS) this.known.delete(this.known.keys().next().value!);
+  }
+
   /** The plan from a known layout to the current one (undefined when the layout is not known). */
   planFrom(hash: number): MigrationPlan | undefined {
     const to = this.shape;

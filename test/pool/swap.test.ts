@@ -204,6 +204,35 @@ describe('pool.swap', () => {
     expect(await code(pool.swap(signed))).toBe('BUNDLE_SIGNATURE');
   });
 
+  it("requests' state written under the bundle before is migrated, as in an engine that swapped", async () => {
+    const withPolicies = (k: number, extra: string) =>
+      encodeBundle(compileSpec(new SpecSource(spec(k) + `policies:\n  email_cap: { channel: email, max: 1, per: 7d }\n${extra}`, `state-${k}.yaml`), { created: 'x' }));
+    const v1 = withPolicies(1, '');
+    const v2 = withPolicies(2, '  call_cap: { channel: call, max: 2, per: 1d }\n'); // a new policy: a new layout, email_cap carried
+    const v3 = withPolicies(3, '  call_cap: { channel: call, max: 3, per: 1d }\n'); // call_cap changed: reset
+    const e1 = await Engine.load(v1);
+    let s1 = e1.recordState(undefined, { actionId: 'upgrade', channel: 'email', outcome: 'impression', at: T });
+    s1 = e1.recordState(s1, { actionId: 'family_pack', channel: 'email', outcome: 'impression', at: T });
+    const reqs: PoolDecideRequest[] = requests(new Rng(5), 30).map((q) => ({ ...q, context: { now: T + 60_000, channel: 'email' }, state: s1 }));
+    // what an engine that swapped says
+    const ref = await Engine.load(v1);
+    await ref.swap(v2);
+    const want = reqs.map((q) => ref.decideState(q.state, q).decision);
+    expect(want.every((d) => d.actions.length === 0)).toBe(true); // the email cap remembers the impressions
+    const pool = await Pool.create({ bundle: v1, threads: 2 });
+    pools.push(pool);
+    await pool.swap(v2);
+    const got = await pool.decide(reqs);
+    got.forEach((g, i) => {
+      expect(g.ok && g.bundle === ref.info.sha256).toBe(true);
+      if (g.ok) expect(g.decision).toEqual(want[i]);
+    });
+    // two swaps back: one level only, the state is refused in its own slot
+    await pool.swap(v3);
+    const old = await pool.decide(reqs.slice(0, 2));
+    expect(old.map((d) => (d.ok ? 'ok' : d.error.code))).toEqual(['STATE_INVALID', 'STATE_INVALID']);
+  });
+
   it('limits in the pool options bound bundles and batches', async () => {
     await expect(Pool.create({ bundle: VERSIONS[0]!, threads: 1, limits: { actions: 2 } })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'actions' } });
     await expect(Pool.create({ bundle: VERSIONS[0]!, threads: 1, limits: { nope: 1 } as never })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
