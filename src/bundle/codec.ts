@@ -126,9 +126,10 @@ export function decodePayload(env: BundleEnvelope): BundlePayload {
   if (p === null || typeof p !== 'object' || Array.isArray(p)) {
     throw new NextbestError('BUNDLE_INVALID', 'the bundle payload is not a map');
   }
-  if (p.meta === null || typeof p.meta !== 'object') {
+  if (p.meta === null || typeof p.meta !== 'object' || Array.isArray(p.meta)) {
     throw new NextbestError('BUNDLE_INVALID', 'the bundle payload has no meta section');
   }
+  checkMeta(p.meta as unknown as Record<string, unknown>);
   if (p.minor !== undefined && !(Number.isInteger(p.minor) && (p.minor as number) >= 0)) {
     throw new NextbestError('BUNDLE_INVALID', 'the bundle payload minor version must be a non-negative integer');
   }
@@ -142,6 +143,19 @@ export function decodePayload(env: BundleEnvelope): BundlePayload {
 export function decodeBundle(bytes: Uint8Array): { envelope: BundleEnvelope; payload: BundlePayload } {
   const envelope = decodeEnvelope(bytes);
   return { envelope, payload: decodePayload(envelope) };
+}
+
+/** The meta fields every reader shows (engine.info, inspect, the pool): strings, and a map of path -> hash. */
+function checkMeta(meta: Record<string, unknown>): void {
+  for (const k of ['name', 'version', 'created', 'generator']) {
+    const v = meta[k];
+    if (v !== undefined && typeof v !== 'string') throw new NextbestError('BUNDLE_INVALID', `the bundle meta field ${k} must be a string`);
+  }
+  const src = meta.sources;
+  if (src === undefined) return;
+  if (src === null || typeof src !== 'object' || Array.isArray(src) || src instanceof Uint8Array || Object.values(src).some((h) => typeof h !== 'string')) {
+    throw new NextbestError('BUNDLE_INVALID', 'the bundle meta field sources must be a map of source path -> sha256 hex');
+  }
 }
 
 const ENVELOPE_KEYS = new Set(['magic', 'format', 'payload', 'sha256', 'signature', 'keyId']);

@@ -204,13 +204,13 @@ export function decisionEnv(o: DecisionEnvOptions): ExprEnv {
       const head = path[0];
       if (path.length === 1) {
         if (head === 'now') return { type: NUMBER, source: 'frame', slot: SLOT_NOW };
-        const f = factors[head!];
-        if (f) return f;
-        return features[head!];
+        // own keys only: a name like `constructor` is not Object.prototype's
+        if (Object.hasOwn(factors, head!)) return factors[head!];
+        return Object.hasOwn(features, head!) ? features[head!] : undefined;
       }
       switch (head) {
         case 'context':
-          return path.length === 2 ? ctxBindings[formatPath(path)] : undefined;
+          return path.length === 2 && Object.hasOwn(ctxBindings, formatPath(path)) ? ctxBindings[formatPath(path)] : undefined;
         case 'score':
           return path.length <= 3 ? scoreBinding(path) : undefined;
         case 'journey': {

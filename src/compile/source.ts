@@ -26,17 +26,20 @@ export class SpecSource {
     this.file = file;
     this.text = text;
     this.lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: this.lines, keepSourceTokens: true, uniqueKeys: true, prettyErrors: false });
+    // uniqueKeys is checked below in linear time: the yaml library compares every key with every other (O(n^2): minutes for a map of 50,000 features)
+    const doc = parseDocument(text, { lineCounter: this.lines, keepSourceTokens: true, uniqueKeys: false, prettyErrors: false });
     if (doc.errors.length > 0) {
       const e = doc.errors[0]!;
-      const pos = this.lines.linePos(e.pos[0]);
-      throw new NextbestError('SPEC_PARSE', `${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`, {
-        file,
-        line: pos.line,
-        column: pos.col,
-      });
+      throw this.parseError(e.pos[0], e.message.split('\n')[0]!);
     }
+    const dup = duplicateKey(doc.contents as YamlNode | null);
+    if (dup !== undefined) throw this.parseError(dup, 'Map keys must be unique');
     this.root = new SpecNode(this, doc.contents as YamlNode | null, '', { start: 0 });
+  }
+
+  private parseError(offset: number, message: string): NextbestError {
+    const pos = this.lines.linePos(offset);
+    return new NextbestError('SPEC_PARSE', `${this.file}:${pos.line}:${pos.col}: ${message}`, { file: this.file, line: pos.line, column: pos.col });
   }
 
   static fromFile(path: string): SpecSource {
@@ -53,6 +56,36 @@ export class SpecSource {
     const p = this.lines.linePos(offset);
     return { file: this.file, line: p.line, column: p.col };
   }
+}
+
+/**
+ * The offset of the first key that repeats a key of its map (scalar keys
+ * compared by value, as the yaml library does), or undefined. Iterative, so
+ * nesting depth is not bounded by the call stack.
+ */
+function duplicateKey(root: YamlNode | null): number | undefined {
+  const stack: unknown[] = root ? [root] : [];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (isMap(n)) {
+      const seen = new Set<unknown>();
+      for (const item of n.items) {
+        const k = item.key;
+        if (isScalar(k)) {
+          if (seen.has(k.value)) return k.range?.[0] ?? 0;
+          seen.add(k.value);
+        } else if (k !== null && k !== undefined) {
+          stack.push(k);
+        }
+        stack.push(item.value);
+      }
+    } else if (isSeq(n)) {
+      for (const item of n.items) stack.push(item);
+    } else if (isPair(n)) {
+      stack.push(n.key, n.value);
+    }
+  }
+  return undefined;
 }
 
 /** A node of the spec with typed accessors; errors carry the node's position. */

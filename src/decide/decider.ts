@@ -22,7 +22,7 @@ import { explainCandidate, type CandidateRecord } from './explain.js';
 import { combineStrata, probabilityDraws, samplingSeedWords, strata, type EpsilonCoin, type StratumHits } from './probability.js';
 import type { AdaptiveTable } from '../models/adaptive.js';
 import { JourneyExplainer } from './journey-explain.js';
-import type { JourneySet } from '../compile/journey/model.js';
+import { JOURNEY_LIMITS, type JourneySet } from '../compile/journey/model.js';
 import type { JourneyMatch } from '../runtime/journeys.js';
 import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest, ProbabilityEstimate } from './types.js';
 
@@ -391,6 +391,10 @@ export class Decisions {
     if (now === undefined) throw new NextbestError('TIME_INVALID', 'context.now is required: the decision time in epoch milliseconds');
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new NextbestError('TIME_INVALID', `context.now must be the decision time in epoch milliseconds (a finite number), got ${describe(now)}`);
+    }
+    // the range of event times (journeys): a time outside it is a unit or clock error upstream, never a decision time
+    if (now < 0 || now > JOURNEY_LIMITS.maxTimeMs) {
+      throw new NextbestError('TIME_INVALID', `context.now must be epoch milliseconds in [0, 2^48), got ${now}; is it in seconds or microseconds?`);
     }
     const f64 = this.wasm.f64;
     const slots = this.tables.frame.contextSlots;

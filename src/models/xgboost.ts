@@ -490,7 +490,7 @@ export function importXGBoost(input: unknown, opts: XGBoostOptions = {}): Import
   if (numClass > 1 && numTarget > 1) throw unsupported('multi-class multi-target models are not supported');
 
   const objective = str(obj(learner.objective, 'learner.objective').name, 'learner.objective.name');
-  let link = OBJECTIVES[objective];
+  let link = Object.hasOwn(OBJECTIVES, objective) ? OBJECTIVES[objective] : undefined; // not Object.prototype's members
   if (!link) {
     throw unsupported(`objective "${objective.slice(0, 60)}" is not supported; supported: ${Object.keys(OBJECTIVES).join(', ')}`);
   }
@@ -653,7 +653,7 @@ export function bindXGBoostToSchema(
   rename: Record<string, string> = {},
 ): TreesTable {
   const t = imported.table;
-  const names = imported.features.map((f) => rename[f.name] ?? f.name);
+  const names = imported.features.map((f) => (Object.hasOwn(rename, f.name) ? rename[f.name]! : f.name));
   for (const from of Object.keys(rename)) {
     if (!imported.features.some((f) => f.name === from)) {
       throw new NextbestError('OPTION_INVALID', `features maps "${from.slice(0, 100)}", which is not a feature of the XGBoost model`);

@@ -20,6 +20,8 @@ import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
 import type { TriggerDecide, TriggeredDecision, TriggerRequest } from '../decide/triggers.js';
 
 export type { TriggeredDecision } from '../decide/triggers.js';
@@ -423,7 +425,8 @@ export class JourneyRuntime {
     f64[base] = time;
     const names = enc!.names;
     for (let i = 0; i < names.length; i++) {
-      const v = event[names[i]!];
+      // own properties only: an attribute named like an Object.prototype member (constructor, toString) is not inherited
+      const v = hasOwn.call(event, names[i]!) ? event[names[i]!] : undefined;
       let x: number;
       if (v === undefined || v === null) {
         if (enc!.required[i]) this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": required attribute "${names[i]}" is missing`, { type: typeName, attribute: names[i] });

@@ -60,6 +60,17 @@ describe('spec compiler: features, context, models', () => {
     expect(errorOf('bundle: x\nversion: 1\nfeatures:\n  a: numeric\n  a: numeric\n').code).toBe('SPEC_PARSE');
   });
 
+  it('refuses a repeated key at its position, in any map at any depth (checked in linear time)', () => {
+    const dup = errorOf('bundle: x\nversion: 1\nfeatures:\n  a: numeric\n  b: numeric\n  a: numeric\n');
+    expect(dup.message).toBe('spec.yaml:6:3: Map keys must be unique');
+    expect(errorOf('bundle: x\nversion: 1\nfeatures: { a: numeric }\nmodels: { m: { linear: { weights: { a: 1, a: 2 } } } }\n').message).toMatch(/^spec\.yaml:4:\d+: Map keys must be unique/);
+    expect(errorOf('bundle: x\nversion: 1\nbundle: y\n').code).toBe('SPEC_PARSE');
+    // a wide map (the yaml library's own check compares every key with every other)
+    const wide = Array.from({ length: 5000 }, (_, i) => `f${i}: numeric`).join(', ');
+    const b = compileSpec(new SpecSource(`bundle: w\nversion: 1\nfeatures: { ${wide} }\n`, 'w.yaml'));
+    expect((b.features as unknown[]).length).toBe(5000);
+  });
+
   it('reports an unreadable referenced file at its node', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nb-spec-'));
     const spec = join(dir, 'b.yaml');

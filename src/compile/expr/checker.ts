@@ -40,7 +40,8 @@ export type TNode =
 type Pending = { t: 'string'; value: string; span: Span } | { t: 'missingLiteral'; span: Span };
 type Checked = TNode | Pending;
 
-const UNARY_FNS: Record<string, UnaryOp> = {
+// Tables keyed by names from the source have no prototype: `constructor(x)` or `toString` must not find Object's members.
+const UNARY_FNS: Record<string, UnaryOp> = Object.assign(Object.create(null) as Record<string, UnaryOp>, {
   abs: 'abs',
   sign: 'sign',
   floor: 'floor',
@@ -54,10 +55,10 @@ const UNARY_FNS: Record<string, UnaryOp> = {
   sigmoid: 'sigmoid',
   hourOfDay: 'hourOfDay',
   dayOfWeek: 'dayOfWeek',
-};
+});
 
 /** Every function name, with its arity for messages. */
-export const FUNCTIONS: Record<string, string> = {
+export const FUNCTIONS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   ...Object.fromEntries(Object.keys(UNARY_FNS).map((f) => [f, `${f}(x)`])),
   min: 'min(x, y, ...)',
   max: 'max(x, y, ...)',
@@ -65,7 +66,7 @@ export const FUNCTIONS: Record<string, string> = {
   clamp: 'clamp(x, lo, hi)',
   isMissing: 'isMissing(x)',
   coalesce: 'coalesce(x, y, ...)',
-};
+});
 
 const COMPARE: Record<string, CompareFn> = { '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
 const ARITH: Record<string, BinaryFn> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod' };

@@ -187,7 +187,8 @@ class JourneyCompiler {
           return undefined;
         }
         if (path[0] === 'event' || path[0] === 'steps' || path[0] === 'journey') return extra?.(path);
-        return this.featureNames[formatPath(path)];
+        const name = formatPath(path);
+        return Object.hasOwn(this.featureNames, name) ? this.featureNames[name] : undefined; // not Object.prototype's members
       },
       names: () => ['event.time', ...ev.attributes.map((a) => `event.${a.name}`), ...(extraNames?.() ?? []), ...Object.keys(this.featureNames)],
     };
@@ -413,7 +414,7 @@ class JourneyCompiler {
     let field: RefField;
     let capture = -1;
     let type: ExprType = { kind: 'number' };
-    const f = STEP_FIELDS[path[2]!];
+    const f = Object.hasOwn(STEP_FIELDS, path[2]!) ? STEP_FIELDS[path[2]!] : undefined;
     if (f) field = f;
     else {
       const ev = this.events[step.event]!;
@@ -451,7 +452,7 @@ class JourneyCompiler {
       switch (n.kind) {
         case 'name': {
           const p = n.path;
-          if (p[0] === 'steps' && p.length === 3 && !STEP_FIELDS[p[2]!]) {
+          if (p[0] === 'steps' && p.length === 3 && !Object.hasOwn(STEP_FIELDS, p[2]!)) {
             const s = steps.findIndex((x, i) => i <= upTo && x.name === p[1]);
             if (s < 0) return;
             const ev = this.events[steps[s]!.event]!;
