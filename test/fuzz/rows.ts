@@ -15,6 +15,7 @@ import { Engine } from '../../src/engine.js';
 import { ScoreRowTask } from '../../src/cli/score.js';
 import { runRowPipeline } from '../../src/cli/rows.js';
 import { decideLines } from '../../src/cli/decide-lines.js';
+import { decidedRow } from '../../src/pool/protocol.js';
 import { TextOutput } from '../../src/io/output.js';
 import type { Pool } from '../../src/pool/pool.js';
 import { EDGE_NUMBERS, int, mutateText, pick, type Rand } from './mutate.js';
@@ -181,9 +182,10 @@ export const ndjsonTarget: Target = {
       explain: rand() < 0.3,
       ...(rand() < 0.5 ? { seed: int(rand, 0, 1000) } : {}),
     });
-    if (r.out.length !== texts.length) throw new FuzzFailure(`decideLines wrote ${r.out.length} rows for ${texts.length} lines`);
+    if (r.ends.length !== texts.length || r.failed.length !== texts.length) throw new FuzzFailure(`decideLines wrote ${r.ends.length} rows for ${texts.length} lines`);
+    if (texts.length > 0 && r.ends[texts.length - 1] !== r.out.length) throw new FuzzFailure(`decideLines rows end at ${r.ends[texts.length - 1]}, the text at ${r.out.length}`);
     for (let k = 0; k < texts.length; k++) {
-      const row = r.out[k]!;
+      const row = decidedRow(r, k);
       if (!row.endsWith('\n')) throw new FuzzFailure(`decideLines row ${k} does not end its line`);
       const o = JSON.parse(row) as { line?: number; error?: { code: string }; actions?: { priority: number }[] };
       if (o.line !== k + 1) throw new FuzzFailure(`decideLines row ${k} names line ${o.line}`);
