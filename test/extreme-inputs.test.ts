@@ -19,6 +19,7 @@ import { runRowPipeline } from '../src/cli/rows.js';
 import { ScoreRowTask } from '../src/cli/score.js';
 import { TextOutput } from '../src/io/output.js';
 import type { Pool } from '../src/pool/pool.js';
+import { decidedRow } from '../src/pool/protocol.js';
 
 const SPEC = `
 bundle: extreme
@@ -142,7 +143,7 @@ async function cliScore(text: string, format: 'csv' | 'ndjson', maxLineBytes = 1
 /** `nextbest decide` on one NDJSON line (what its workers run): the output row. */
 function cliDecide(line: string): Record<string, unknown> {
   const r = decideLines(engine, { kind: 'decideLines', texts: [line], lines: Float64Array.of(1), idKey: 'customerId', carry: [], ignoreUnknown: false, unknownCategory: 'error' });
-  return JSON.parse(r.out[0]!) as Record<string, unknown>;
+  return JSON.parse(decidedRow(r, 0)) as Record<string, unknown>;
 }
 /** A CLI row's outcome: its error code thrown as a NextbestError (so `CODE` rows read the same), or the row. */
 function rowOutcome(row: Record<string, unknown>): Record<string, unknown> {
