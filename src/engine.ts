@@ -18,6 +18,7 @@ import { validateModels, type ModelTable } from './models/registry.js';
 import { ModelHost } from './models/host.js';
 import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+import { SlabStore } from './state/slab.js';
 import type { StateStore } from './state/store.js';
 import { freshState, validateLayout, type StateLayout } from './state/layout.js';
 import { validateJourneys } from './compile/journey/bundle.js';
@@ -47,9 +48,9 @@ export interface EngineOptions {
   wasm?: WasmVariant;
   /** How feature objects are encoded (unknown names, unknown categories). */
   encode?: EncodeOptions;
-  /** Where per-customer state lives. Default: a MemoryStore with `memoryStore` options. */
+  /** Where per-customer state lives. Default: a SlabStore (states in the engine's wasm memory) with `memoryStore` options. */
   store?: StateStore;
-  /** Options of the default MemoryStore. */
+  /** Options of the default store (size cap, TTL, clock). */
   memoryStore?: MemoryStoreOptions;
   /**
    * PEM Ed25519 public keys. When given, only bundles signed by one of them load
@@ -141,7 +142,8 @@ export class Engine {
     for (const t of tables) this.models.set(t.id, new ModelHost(this.wasm, t, this.schema.size));
     this.journeys = journeys && new JourneyRuntime(this.wasm, journeys, this.schema, opts.encode); // journeys
     this.encodeOptions = opts.encode;
-    this.store = opts.store ?? new MemoryStore(opts.memoryStore);
+    // The default store keeps states in this instance's memory (src/state/slab.ts); a bundle without customer state gets a MemoryStore.
+    this.store = opts.store ?? (this.stateLayout ? new SlabStore(this.wasm, this.stateLayout, opts.memoryStore) : new MemoryStore(opts.memoryStore));
     const adaptive = tables.filter((t): t is AdaptiveTable => t.kind === 'adaptive');
     this.learning = new Learning(this.wasm, adaptive.map((t) => ({ table: t, ptr: this.models.get(t.id)!.ptr })), this.schema, {
       ...opts.learning,

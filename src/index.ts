@@ -14,6 +14,7 @@ export type { BundleMeta } from './bundle/format.js';
 export { VERSION } from './version.js';
 export { Engine, type EngineOptions, type BundleInfo } from './engine.js';
 export { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+export type { SlabStore, SlabStoreOptions } from './state/slab.js';
 export type { StateStore } from './state/store.js';
 export { compileSpec, compileSpecFile, type CompileOptions } from './compile/spec.js';
 export { SpecSource } from './compile/source.js';

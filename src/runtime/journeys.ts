@@ -14,11 +14,13 @@ import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
 import { BASE_UNIT_MS, OUT_HEADER_BYTES, type CaptureKind, type SectionLayout } from '../compile/journey/layout.js';
-import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type EventTypeDef, type JourneySet } from '../compile/journey/model.js';
+import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type JourneySet } from '../compile/journey/model.js';
 import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
+import { SlabStore } from '../state/slab.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
+import { eventTypeEncoder, type EventTypeEncoder } from './journey-events.js';
 import type { TriggerDecide, TriggeredDecision, TriggerRequest } from '../decide/triggers.js';
 
 export type { TriggeredDecision } from '../decide/triggers.js';
@@ -255,16 +257,6 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
   return { table, values };
 }
 
-interface TypeEncoder {
-  index: number;
-  def: EventTypeDef;
-  names: string[];
-  dicts: (Map<string, number> | null)[];
-  categorical: boolean[];
-  sizes: number[];
-  required: boolean[];
-}
-
 type RawFn<A extends unknown[]> = (...args: A) => number;
 
 function raw<A extends unknown[]>(f: unknown): RawFn<A> {
@@ -287,7 +279,7 @@ export class JourneyRuntime {
   private readonly wasm: WasmInstance;
   private readonly schema: FeatureSchema;
   private readonly encode: EncodeOptions | undefined;
-  private readonly types = new Map<string, TypeEncoder>();
+  private readonly types = new Map<string, EventTypeEncoder>();
   private readonly statePtr: number;
   private readonly framePtr: number;
   private readonly featuresPtr: number;
@@ -320,17 +312,8 @@ export class JourneyRuntime {
     this.fresh = freshState(v.state);
     this.header = [...this.fresh.subarray(0, 8)];
     this.stateView = new Uint8Array(wasm.memory.buffer, this.statePtr, v.state.size);
-    v.set.events.forEach((def, index) => {
-      this.types.set(def.name, {
-        index,
-        def,
-        names: def.attributes.map((a) => a.name),
-        dicts: def.attributes.map((a) => (a.categories ? new Map(a.categories.map((c, i) => [c, i])) : null)),
-        categorical: def.attributes.map((a) => a.type === 'categorical'),
-        sizes: def.attributes.map((a) => (a.categories ? a.categories.length : 1 << 24)),
-        required: def.attributes.map((a) => a.required === true),
-      });
-    });
+    const countInvalid = () => void this.stats.invalid++;
+    v.set.events.forEach((def, index) => this.types.set(def.name, eventTypeEncoder(index, def, encode, countInvalid)));
     const ex = wasm.exports as unknown as Record<string, unknown>;
     this.observeFn = raw(ex.journeyObserve);
     this.advanceFn = raw(ex.journeyAdvance);
@@ -414,49 +397,8 @@ export class JourneyRuntime {
     const f64 = this.wasm.f64;
     const base = this.framePtr >> 3;
     f64[base] = time;
-    const names = enc!.names;
-    for (let i = 0; i < names.length; i++) {
-      const v = event[names[i]!];
-      let x: number;
-      if (v === undefined || v === null) {
-        if (enc!.required[i]) this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": required attribute "${names[i]}" is missing`, { type: typeName, attribute: names[i] });
-        x = NaN;
-      } else if (enc!.categorical[i]) {
-        x = this.category(enc!, i, v);
-      } else if (typeof v === 'number') {
-        x = v;
-      } else if (typeof v === 'boolean') {
-        x = v ? 1 : 0;
-      } else {
-        this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": attribute "${names[i]}" is numeric, got ${describe(v)}`, { type: typeName, attribute: names[i] });
-      }
-      if (x !== x && enc!.required[i]) this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": required attribute "${names[i]}" is missing (NaN)`, { type: typeName, attribute: names[i] });
-      f64[base + 1 + i] = x;
-    }
+    enc!.encode(event, f64, base);
     return enc!.index;
-  }
-
-  private category(enc: TypeEncoder, i: number, v: unknown): number {
-    const name = enc.names[i]!;
-    const type = enc.def.name;
-    if (typeof v === 'string') {
-      const dict = enc.dicts[i];
-      const code = dict?.get(v);
-      if (code !== undefined) return code;
-      if (dict && this.encode?.unknownCategory === 'missing') return NaN;
-      this.invalid(
-        'EVENT_ATTRIBUTE',
-        dict
-          ? `event "${type}": "${v.slice(0, 100)}" is not a category of attribute "${name}" (${enc.def.attributes[i]!.categories!.slice(0, 10).join(', ')}${dict.size > 10 ? ', ...' : ''})`
-          : `event "${type}": attribute "${name}" has no dictionary: give its integer code, not "${v.slice(0, 100)}"`,
-        { type, attribute: name },
-      );
-    }
-    if (typeof v === 'number') {
-      if (v !== v) return NaN;
-      if (Number.isInteger(v) && v >= 0 && v < enc.sizes[i]!) return v;
-    }
-    this.invalid('EVENT_ATTRIBUTE', `event "${type}": attribute "${name}" is categorical: expected a category string or an integer code, got ${describe(v)}`, { type, attribute: name });
   }
 
   private loadFeatures(f: FeatureObject | Float32Array | undefined): void {
@@ -528,6 +470,7 @@ export class JourneyRuntime {
   /** Observes an event for a customer whose state lives in `store`. */
   observe(store: StateStore, customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
     checkCustomerId(customerId);
+    if (store instanceof SlabStore && store.wasm === this.wasm) return this.observeSlot(store, customerId, event, opts);
     let s = store.get(customerId);
     if (s !== undefined) this.checkState(s);
     const r = this.run(event, opts, s ?? this.fresh);
@@ -540,10 +483,50 @@ export class JourneyRuntime {
     return { matches: this.afterCall(false) };
   }
 
-  private advanceInto(state: Uint8Array, now: number): number {
-    if (typeof now !== 'number' || !(now >= 0 && now <= JOURNEY_LIMITS.maxTimeMs)) {
-      throw new NextbestError('ARGUMENT_INVALID', `advance: now must be epoch milliseconds in [0, 2^48), got ${describe(now)}`);
+  /** observe on a slab store of this instance: the kernel runs on the customer's slot in place (no copies). */
+  private observeSlot(store: SlabStore, customerId: string, event: JourneyEvent, opts: ObserveOptions | undefined): ObserveResult {
+    const type = this.encodeEvent(event); // before the slot: a refused event creates no customer
+    this.loadFeatures(opts?.features);
+    const p = this.checkSlot(store.slot(customerId, true));
+    let r: number;
+    try {
+      r = this.observeFn(this.table, p, type, this.framePtr, this.featuresPtr, this.outPtr);
+    } catch (e) {
+      throw wasmError(e);
     }
+    if (r === -1) {
+      this.stats.rejectedLate++;
+      return { matches: EMPTY, rejected: 'late' };
+    }
+    this.stats.events++;
+    return { matches: this.afterCall(false) };
+  }
+
+  /** STATE_INVALID unless the slot at p holds state of this bundle (its bytes may have come from store.set). */
+  private checkSlot(p: number): number {
+    const u8 = this.wasm.u8;
+    const h = this.header;
+    if (
+      u8[p] !== h[0] || u8[p + 1] !== h[1] || u8[p + 2] !== h[2] || u8[p + 3] !== h[3] ||
+      u8[p + 4] !== h[4] || u8[p + 5] !== h[5] || u8[p + 6] !== h[6] || u8[p + 7] !== h[7]
+    ) {
+      this.checkState(u8.slice(p, p + this.state.size)); // throws with the reason
+    }
+    return p;
+  }
+
+  private advanceSlot(p: number, now: number): JourneyMatch[] {
+    checkNow(now);
+    try {
+      this.advanceFn(this.table, this.checkSlot(p), now, this.outPtr);
+    } catch (e) {
+      throw wasmError(e);
+    }
+    return this.afterCall(true);
+  }
+
+  private advanceInto(state: Uint8Array, now: number): number {
+    checkNow(now);
     this.scratch().set(state);
     try {
       return this.advanceFn(this.table, this.statePtr, now, this.outPtr);
@@ -563,6 +546,10 @@ export class JourneyRuntime {
   /** Fires a stored customer's deadlines; the state is written back only when something happened. */
   advance(store: StateStore, customerId: string, now: number): JourneyMatch[] {
     checkCustomerId(customerId);
+    if (store instanceof SlabStore && store.wasm === this.wasm) {
+      const p = store.slot(customerId, false);
+      return p === 0 ? EMPTY : this.advanceSlot(p, now);
+    }
     const s = store.get(customerId);
     if (s === undefined) return EMPTY;
     return this.advanceStored(store, customerId, this.checkState(s), now);
@@ -587,6 +574,22 @@ export class JourneyRuntime {
    * are skipped (counted in the returned summary of advanceAll).
    */
   *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
+    if (store instanceof SlabStore && store.wasm === this.wasm) {
+      checkNow(now);
+      for (const slot of store.liveSlots()) {
+        const customerId = store.slotId(slot)!;
+        let matches: JourneyMatch[];
+        try {
+          matches = this.advanceSlot(store.slotPointer(slot), now);
+        } catch (e) {
+          if (e instanceof NextbestError && e.code === 'STATE_INVALID') continue;
+          throw e;
+        }
+        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) store.touchSlot(slot); // as a write by set would
+        if (matches.length > 0) yield { customerId, matches };
+      }
+      return;
+    }
     const ids = Array.from(store.keys());
     const peek = typeof store.peek === 'function' ? store.peek.bind(store) : store.get.bind(store);
     for (const customerId of ids) {
@@ -704,6 +707,12 @@ export class JourneyRuntime {
       at += l.matchBytes;
     }
     return out;
+  }
+}
+
+function checkNow(now: unknown): void {
+  if (typeof now !== 'number' || !(now >= 0 && now <= JOURNEY_LIMITS.maxTimeMs)) {
+    throw new NextbestError('ARGUMENT_INVALID', `advance: now must be epoch milliseconds in [0, 2^48), got ${describe(now)}`);
   }
 }
 
