@@ -4,8 +4,9 @@
  * state size), so that journeys and advance run the kernel on a customer's
  * slot in place: no copy in or out, no typed array per customer.
  *
- *   - A `Map` from customer id to slot number; per slot, the customer id, the
- *     last access (for the TTL) and a reference bit.
+ *   - A `Map` from customer id to slot number; per slot, the customer id (JS
+ *     array) and, in the 16 bytes before the state (the same cache lines the
+ *     kernel reads), the last access (for the TTL) and a reference bit.
  *   - Capacity: at most `maxEntries` customers. Slots are allocated in chunks
  *     of 1,024 as customers arrive (memory is reserved only for customers
  *     seen), and are never given back to the allocator: a slot freed by
@@ -18,12 +19,14 @@
  *     access, unlike an exact LRU list.
  *   - TTL: a customer untouched for `ttlMs` is expired lazily (a read finds it
  *     expired and drops it), by the eviction hand, and by `sweepExpired()`.
+ *     Access times come from a coarse clock (CoarseClock below) unless a
+ *     `clock` is given.
  *   - If wasm memory cannot grow (the kernels address 2 GiB), the store stops
  *     growing and evicts from then on, as if full.
  *
- * Memory per customer: the state size (the slot), plus about 100 bytes of JS
- * heap (the Map entry, the id string's slot reference, 8 bytes of last access
- * and 1 of reference bit), plus the id string itself.
+ * Memory per customer: the state size rounded up to 16, plus 16 bytes of
+ * bookkeeping (wasm memory), plus about 40 bytes of JS heap (the Map entry
+ * and the slot's id reference), plus the id string itself.
  *
  * Through the `StateStore` interface (decide, record, tooling) `get` and
  * `peek` return copies of a slot and `set` copies bytes into it, so no view
@@ -39,6 +42,40 @@ import type { MemoryStoreOptions } from './memory.js';
 export type SlabStoreOptions = MemoryStoreOptions;
 
 const CHUNK_SLOTS = 1024;
+/** Bookkeeping before each slot's state: +0 f64 last access (clock ms), +8 u8 reference bit. */
+const META = 16;
+
+/**
+ * The default clock of the slab store: Date.now() costs tens of nanoseconds,
+ * a noticeable part of one observe, so the store reads it at most every 64
+ * accesses and a timer (unref'd: it never keeps the process alive) refreshes
+ * it every 250 ms while the event loop turns. A recency time is therefore at
+ * most 64 accesses or about 250 ms old (longer only while synchronous code
+ * blocks the event loop and makes fewer than 64 accesses). A `clock` option is
+ * read on every access.
+ */
+class CoarseClock {
+  private now = 0;
+  private calls = 64; // the first read reads Date.now() and starts the timer
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  read(): number {
+    if (++this.calls >= 64) {
+      this.calls = 0;
+      this.now = Date.now();
+      if (this.timer === undefined) {
+        this.timer = setInterval(() => {
+          this.now = Date.now();
+        }, 250);
+        this.timer.unref?.();
+      }
+    }
+    return this.now;
+  }
+}
+
+const coarse = new CoarseClock();
+const coarseNow = (): number => coarse.read();
 
 export class SlabStore implements StateStore {
   readonly maxEntries: number;
@@ -56,10 +93,8 @@ export class SlabStore implements StateStore {
   private readonly index = new Map<string, number>();
   /** Slot -> customer id (undefined: free). */
   private ids: (string | undefined)[] = [];
-  /** Slot -> last access (clock ms). */
-  private touched = new Float64Array(CHUNK_SLOTS);
-  /** Slot -> reference bit. */
-  private ref = new Uint8Array(CHUNK_SLOTS);
+  /** Bytes from one slot to the next: 16 bytes of bookkeeping, then the state. */
+  private readonly stride: number;
   /** Base pointer of each chunk of slots. */
   private readonly chunks: number[] = [];
   /** Slots in use or freed so far (the slab's high-water mark). */
@@ -82,8 +117,9 @@ export class SlabStore implements StateStore {
     this.wasm = wasm;
     this.maxEntries = max;
     this.ttlMs = ttl === 0 ? Infinity : ttl;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? coarseNow;
     this.stateSize = layout.size;
+    this.stride = META + Math.ceil(layout.size / 16) * 16;
     this.fresh = freshState(layout);
   }
 
@@ -93,14 +129,24 @@ export class SlabStore implements StateStore {
 
   /** Bytes of wasm memory the slots take (allocated chunks). */
   get slabBytes(): number {
-    return this.chunks.length * CHUNK_SLOTS * this.stateSize;
+    return this.chunks.length * CHUNK_SLOTS * this.stride;
   }
 
   // ---- slots (the engine's hot path)
 
-  /** Pointer of a slot in wasm memory. */
+  /** Pointer of a slot's state in wasm memory (its bookkeeping is the 16 bytes before). */
   private ptr(slot: number): number {
-    return this.chunks[slot >>> 10]! + (slot & (CHUNK_SLOTS - 1)) * this.stateSize;
+    return this.chunks[slot >>> 10]! + (slot & (CHUNK_SLOTS - 1)) * this.stride + META;
+  }
+
+  private touchedAt(p: number): number {
+    return this.wasm.f64[(p - META) >> 3]!;
+  }
+
+  /** Last access now, reference bit set. */
+  private mark(p: number, now: number): void {
+    this.wasm.f64[(p - META) >> 3] = now;
+    this.wasm.u8[p - META + 8] = 1;
   }
 
   /**
@@ -112,10 +158,10 @@ export class SlabStore implements StateStore {
     const s = this.index.get(customerId);
     const now = this.clock();
     if (s !== undefined) {
-      if (now - this.touched[s]! <= this.ttlMs) {
-        this.touched[s] = now;
-        this.ref[s] = 1;
-        return this.ptr(s);
+      const p = this.ptr(s);
+      if (now - this.touchedAt(p) <= this.ttlMs) {
+        this.mark(p, now);
+        return p;
       }
       this.drop(s, customerId);
       this.expirations++;
@@ -124,9 +170,8 @@ export class SlabStore implements StateStore {
     const n = this.take(now);
     this.index.set(customerId, n);
     this.ids[n] = customerId;
-    this.touched[n] = now;
-    this.ref[n] = 1;
     const p = this.ptr(n);
+    this.mark(p, now);
     this.wasm.u8.set(this.fresh, p);
     return p;
   }
@@ -134,14 +179,15 @@ export class SlabStore implements StateStore {
   /** @internal The pointer of a customer's slot without refreshing recency (0: none or expired). */
   peekSlot(customerId: string): number {
     const s = this.index.get(customerId);
-    if (s === undefined || this.clock() - this.touched[s]! > this.ttlMs) return 0;
-    return this.ptr(s);
+    if (s === undefined) return 0;
+    const p = this.ptr(s);
+    return this.clock() - this.touchedAt(p) > this.ttlMs ? 0 : p;
   }
 
   /** @internal Slot numbers of the live customers, in slot order (for sweeps; expired customers are skipped, not dropped). */
   *liveSlots(): Generator<number> {
     for (let s = 0; s < this.slots; s++) {
-      if (this.ids[s] !== undefined && this.clock() - this.touched[s]! <= this.ttlMs) yield s;
+      if (this.ids[s] !== undefined && this.clock() - this.touchedAt(this.ptr(s)) <= this.ttlMs) yield s;
     }
   }
 
@@ -157,14 +203,12 @@ export class SlabStore implements StateStore {
 
   /** @internal Marks a slot used now (recency and TTL), as a write does. */
   touchSlot(slot: number): void {
-    this.touched[slot] = this.clock();
-    this.ref[slot] = 1;
+    this.mark(this.ptr(slot), this.clock());
   }
 
   private drop(slot: number, customerId: string): void {
     this.index.delete(customerId);
     this.ids[slot] = undefined;
-    this.ref[slot] = 0;
     this.free.push(slot);
   }
 
@@ -179,13 +223,14 @@ export class SlabStore implements StateStore {
       this.hand = s + 1 === this.slots ? 0 : s + 1;
       const id = this.ids[s];
       if (id === undefined) continue; // not reached: free slots are on the free list
-      if (now - this.touched[s]! > this.ttlMs) {
+      const p = this.ptr(s);
+      if (now - this.touchedAt(p) > this.ttlMs) {
         this.index.delete(id);
         this.expirations++;
         return s;
       }
-      if (this.ref[s] === 1) {
-        this.ref[s] = 0;
+      if (this.wasm.u8[p - META + 8] === 1) {
+        this.wasm.u8[p - META + 8] = 0;
         continue;
       }
       this.index.delete(id);
@@ -201,7 +246,7 @@ export class SlabStore implements StateStore {
     if (s < this.chunks.length * CHUNK_SLOTS) return true;
     let p: number;
     try {
-      p = this.wasm.alloc(CHUNK_SLOTS * this.stateSize, 16);
+      p = this.wasm.alloc(CHUNK_SLOTS * this.stride, 16);
     } catch (e) {
       if (e instanceof RangeError || (e instanceof NextbestError && e.code === 'LIMIT_EXCEEDED')) {
         this.full = true;
@@ -210,15 +255,6 @@ export class SlabStore implements StateStore {
       throw e;
     }
     this.chunks.push(p);
-    const cap = this.chunks.length * CHUNK_SLOTS;
-    if (this.touched.length < cap) {
-      const t = new Float64Array(cap * 2);
-      t.set(this.touched);
-      this.touched = t;
-      const r = new Uint8Array(cap * 2);
-      r.set(this.ref);
-      this.ref = r;
-    }
     return true;
   }
 
@@ -259,7 +295,6 @@ export class SlabStore implements StateStore {
   clear(): void {
     for (const s of this.index.values()) {
       this.ids[s] = undefined;
-      this.ref[s] = 0;
       this.free.push(s);
     }
     this.index.clear();
@@ -271,7 +306,7 @@ export class SlabStore implements StateStore {
     let n = 0;
     for (let s = 0; s < this.slots; s++) {
       const id = this.ids[s];
-      if (id !== undefined && now - this.touched[s]! > this.ttlMs) {
+      if (id !== undefined && now - this.touchedAt(this.ptr(s)) > this.ttlMs) {
         this.drop(s, id);
         n++;
       }
