@@ -116,6 +116,8 @@ export interface JourneyStats {
 }
 
 const EMPTY: JourneyMatch[] = Object.freeze([]) as unknown as JourneyMatch[];
+/** The result of an observe that matched nothing (most of them): shared, frozen, nothing allocated. */
+const NO_MATCHES: ObserveResult = Object.freeze({ matches: EMPTY });
 
 const JT_BYTES = 96;
 const JR_BYTES = 80;
@@ -499,7 +501,8 @@ export class JourneyRuntime {
       return { matches: EMPTY, rejected: 'late' };
     }
     this.stats.events++;
-    return { matches: this.afterCall(false) };
+    const matches = this.afterCall(false);
+    return matches.length === 0 ? NO_MATCHES : { matches };
   }
 
   /** STATE_INVALID unless the slot at p holds state of this bundle (its bytes may have come from store.set). */
