@@ -112,7 +112,8 @@ export function policyExplanation(t: DecisionTables, i: number): PolicyExplanati
 }
 
 /** Numbers in reasons are exact: the shortest text that reads back as the same double. */
-const fmt = (x: number) => String(x);
+/** Six significant digits for sentences; the exact numbers are in `factors`. */
+const fmt = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x));
 
 export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: number | undefined): CandidateExplanation {
   const a = t.actions[r.action]!;
