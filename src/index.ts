@@ -12,7 +12,8 @@ export { FeatureSchema, type FeatureDef, type FeatureType, type FeatureObject, t
 export type { WasmVariant } from './runtime/wasm.js';
 export type { BundleMeta } from './bundle/format.js';
 export { VERSION } from './version.js';
-export { Engine, type EngineOptions, type BundleInfo } from './engine.js';
+export { Engine, type EngineOptions, type BundleInfo, type SwapOptions, type SwapEvent } from './engine.js';
+export { DEFAULT_LIMITS, LIMIT_CEILINGS, LIMIT_NAMES, type Limits, type LimitName } from './limits.js';
 export { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
 export type { SlabStore, SlabStoreOptions } from './state/slab.js';
 export type { StateStore } from './state/store.js';
@@ -69,7 +70,7 @@ export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.j
 export type { TriggerRequest, TriggerDecide, TriggerDecideOptions } from './decide/triggers.js';
 export type { AdvanceOptions } from './runtime/journeys.js';
 export type { JourneyFact } from './decide/journey-explain.js';
-export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats } from './pool/pool.js';
+export { Pool, type PoolOptions, type PoolScoreOptions, type PoolStats, type PoolSwapOptions, type PoolSwapEvent } from './pool/pool.js';
 export type { PoolDecideRequest, PoolDecideOptions, PoolDecision } from './pool/decide-batch.js';
 export { AdaptiveModel, type AdaptiveModelOptions, type AdaptiveCreateOptions } from './adaptive/model.js';
 export type { AdaptiveSpec, AdaptivePredictorSpec, InstanceScope, ExploreMethod } from './models/adaptive.js';
@@ -83,6 +84,7 @@ export {
   type PredictorReport,
   type BinReport,
   type MergeSummary,
+  type LearningCarry,
 } from './adaptive/learning.js';
 export type { DecisionLogOptions, OfferedAction, RecordRequest, RecordResult, RecordReason } from './adaptive/outcomes.js';
 export { Explorer } from './adaptive/explore.js';

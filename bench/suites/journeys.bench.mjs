@@ -5,10 +5,10 @@
  *
  * Measured, on one pre-generated stream of 2,000,000 events in time order
  * (about 20 per customer, types drawn with realistic frequencies):
- *   - engine.observe(customerId, event) with the default store (SlabStore: states
+ *   - engine.observe(customerId, event) with memoryStore: { wasm: true } (SlabStore: states
  *     in the engine's wasm memory, the kernel runs on the customer's slot in
  *     place; CLOCK recency, TTL, size cap), matches decoded;
- *   - the same with a MemoryStore (states as JS byte arrays in an exact-LRU Map,
+ *   - the same with the default MemoryStore (states as JS byte arrays in an exact-LRU Map,
  *     copied in and out of wasm: what any external StateStore costs at least);
  *   - the kernel alone on the slots (events pre-encoded, no lookup): the floor
  *     of the store form;
@@ -32,7 +32,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine, MemoryStore, buildBundle } from '../../dist/index.js';
+import { Engine, buildBundle } from '../../dist/index.js';
 import { ReferenceJourneys } from '../../dist/reference.js';
 import { latency, mulberry32, options, record, size } from '../lib.mjs';
 
@@ -231,7 +231,7 @@ export async function run() {
   const bytes = await buildBundle(join(dir, 'bench.yaml'), { created: 'bench' });
   const { customers, events } = stream(7);
   const ids = Array.from({ length: CUSTOMERS }, (_, i) => `cust-${i}`);
-  const fresh = () => Engine.load(bytes, { memoryStore: { maxEntries: 2 * CUSTOMERS } });
+  const fresh = () => Engine.load(bytes, { memoryStore: { wasm: true, maxEntries: 2 * CUSTOMERS } });
 
   const engine = await fresh();
   const rt = engine.journeys;
@@ -343,7 +343,7 @@ export async function run() {
   });
   if (sink === -1) console.log('');
 
-  // With the default store (states in wasm memory, CLOCK + TTL).
+  // With the store in wasm memory (memoryStore: { wasm: true }; CLOCK + TTL).
   const storeEngine = await fresh();
   const before = storeEngine.journeyStats;
   const best = rate(3, EVENTS, () => {
@@ -352,16 +352,16 @@ export async function run() {
   });
   const after = storeEngine.journeyStats;
   const stats = { matches: Math.round((after.matches - before.matches) / 4), partialMatchesDropped: Math.round((after.partialMatchesDropped - before.partialMatchesDropped) / 4), rejectedLate: after.rejectedLate };
-  if (storeEngine.store.evictions !== 0 || storeEngine.store.size !== CUSTOMERS) throw new Error('the default store lost customers');
+  if (storeEngine.store.evictions !== 0 || storeEngine.store.size !== CUSTOMERS) throw new Error('the wasm store lost customers');
 
-  // With a MemoryStore (JS byte arrays, exact LRU): states copied in and out of wasm.
-  const mapEngine = await Engine.load(bytes, { store: new MemoryStore({ maxEntries: 2 * CUSTOMERS }) });
+  // With the default MemoryStore (JS byte arrays, exact LRU): states copied in and out of wasm.
+  const mapEngine = await Engine.load(bytes, { memoryStore: { maxEntries: 2 * CUSTOMERS } }); // the default store
   const viaMap = rate(2, EVENTS, () => {
     shift();
     for (let i = 0; i < EVENTS; i++) matches += mapEngine.observe(ids[customers[i]], events[i]).matches.length;
   });
 
-  // The kernel alone on the default store's slots: events pre-encoded into frames, slot pointers known
+  // The kernel alone on the SlabStore's slots: events pre-encoded into frames, slot pointers known
   // (internals of JourneyRuntime): what is left of the store form without the id lookup, the event
   // encoding and the JS call.
   const krt = storeEngine.journeys;
@@ -409,8 +409,8 @@ export async function run() {
   record(SUITE, metric, 'observeState(s, e, { into: s })', pure.cpu, 'rows/s', ['reference twin (plain data)', 'floor: copy state in and out']);
   record(SUITE, metric, 'observeState(s, e) (new bytes)', copying.cpu, 'rows/s', 'reference twin (plain data)');
   record(SUITE, metric, 'observeState into, 1,000 customers (cache-resident)', hot.cpu, 'rows/s');
-  record(SUITE, metric, 'observe (default store: states in wasm memory)', best.cpu, 'rows/s', ['reference twin (plain data)', 'observe (MemoryStore: JS arrays, exact LRU)', 'floor: Map.get of the customer id']);
-  record(SUITE, metric, 'observe (MemoryStore: JS arrays, exact LRU)', viaMap.cpu, 'rows/s', 'reference twin (plain data)');
+  record(SUITE, metric, 'observe (SlabStore: states in wasm memory)', best.cpu, 'rows/s', ['reference twin (plain data)', 'observe (default MemoryStore: JS arrays, exact LRU)', 'floor: Map.get of the customer id']);
+  record(SUITE, metric, 'observe (default MemoryStore: JS arrays, exact LRU)', viaMap.cpu, 'rows/s', 'reference twin (plain data)');
   record(SUITE, metric, 'floor: kernel alone on the slots (events pre-encoded)', kernel.cpu, 'rows/s');
   record(SUITE, metric, 'reference twin (plain data)', peer.cpu, 'rows/s');
   record(SUITE, metric, 'floor: copy state in and out', floor.cpu, 'rows/s');
@@ -422,7 +422,7 @@ export async function run() {
   console.log(`  observeState  ${m(pure.cpu)} cpu  ${m(pure.wall)} wall (into); ${m(copying.cpu)} cpu new bytes`);
   console.log(`  hot (1,000 customers) ${m(hot.cpu)} cpu  ${m(hot.wall)} wall`);
   console.log(`  floor         ${m(floor.cpu)} cpu  ${m(floor.wall)} wall (copy a random customer's state in and out)`);
-  console.log(`  observe       ${m(best.cpu)} cpu  ${m(best.wall)} wall (default store, states in wasm memory)`);
+  console.log(`  observe       ${m(best.cpu)} cpu  ${m(best.wall)} wall (SlabStore, states in wasm memory)`);
   console.log(`  observe      ${m(viaMap.cpu)} cpu  ${m(viaMap.wall)} wall (MemoryStore)`);
   console.log(`  kernel alone  ${m(kernel.cpu)} cpu (pre-encoded events on the slots)`);
   console.log(`  floor Map     ${m(mapGet.cpu)} cpu get; ${m(mapLru.cpu)} cpu get + LRU re-insert (100,000 string ids)`);

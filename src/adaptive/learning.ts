@@ -93,6 +93,16 @@ export interface InstanceReport {
   scoreBins: { index: number; upTo: number; positives: number; negatives: number; propensity: number }[];
 }
 
+/** What a bundle swap did to the learning state (engine.swap). */
+export interface LearningCarry {
+  /** Adaptive models whose learning carried over (same id and binning). */
+  carried: string[];
+  /** Models that start from the new bundle's state (new, rebinned) or were removed. */
+  reset: string[];
+  /** Instances not carried over because their action is gone. */
+  droppedInstances: number;
+}
+
 export interface MergeSummary {
   kind: 'snapshot' | 'delta';
   instances: number;
@@ -268,7 +278,7 @@ export class Learning {
     const s = this.slot(modelId);
     if (!Array.isArray(refs) || refs.length === 0) throw new NextbestError('ARGUMENT_INVALID', 'group: refs must be a non-empty array of { action, channel? }');
     if (this.groups >= MAX_GROUPS) {
-      throw new NextbestError('LIMIT_EXCEEDED', `at most ${MAX_GROUPS} instance groups per engine: create a group once and reuse it (each holds wasm scratch for the engine's lifetime)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `at most ${MAX_GROUPS} instance groups per engine: create a group once and reuse it (each holds wasm scratch for the engine's lifetime)`, { limit: 'learning.instanceGroups', max: MAX_GROUPS });
     }
     this.groups++;
     const keys = refs.map((r) => keyFor(s, r));
@@ -538,6 +548,58 @@ export class Learning {
     }
   }
 
+  /**
+   * @internal engine.swap: takes over what `prev` (the learning of the bundle
+   * being replaced) holds for every model of this one that `prev` has with
+   * the same id and binning (shape): the counts of the instances `keep`
+   * accepts, what was not shipped by delta() yet (the next delta() still
+   * reports it), the decision log's offers of those instances (so outcomes
+   * of decisions made before the swap are learned), and the exploration
+   * stream. Models that are new or binned differently start from this
+   * bundle's own state. Checks the instance limit before anything changes.
+   */
+  carryFrom(prev: Learning, keep: (modelId: string, key: string) => boolean): LearningCarry {
+    const pairs: { from: Slot; to: Slot; keys: string[] }[] = [];
+    const report: LearningCarry = { carried: [], reset: [], droppedInstances: 0 };
+    let needed = 0;
+    for (const to of this.slots) {
+      const from = prev.byId.get(to.id);
+      if (from === undefined || from.shape !== to.shape) {
+        report.reset.push(to.id);
+        continue;
+      }
+      const keys = [...from.instances.keys()].filter((k) => keep(to.id, k));
+      report.droppedInstances += from.instances.size - keys.length;
+      needed += keys.filter((k) => !to.instances.has(k)).length;
+      pairs.push({ from, to, keys });
+      report.carried.push(to.id);
+    }
+    for (const s of prev.slots) if (!this.byId.has(s.id)) report.reset.push(s.id);
+    if (this.instanceCount + needed > this.maxInstances) {
+      throw new NextbestError('LIMIT_EXCEEDED', `the new bundle would need ${this.instanceCount + needed} learning instances to keep the learning state; ${this.maxInstances} are allowed (option learning.maxInstances)`, {
+        limit: 'learning.maxInstances',
+      });
+    }
+    const instMap = new Map<number, { slot: number; inst: number }>();
+    for (const { from, to, keys } of pairs) {
+      for (const key of keys) {
+        const src = from.instances.get(key)!;
+        const dst = this.instancePtr(to, key, true);
+        // the counts replace this bundle's starting state for the instance: learning continues where it was
+        this.countsView(to, dst).set(prev.countsView(from, src));
+        const base = from.baseline.get(key);
+        if (base) to.baseline.set(key, Float64Array.from(base));
+        else to.baseline.delete(key);
+        this.rebuild(to, dst);
+        instMap.set(src, { slot: to.index, inst: dst });
+      }
+    }
+    const prevSlotOf = new Map(prev.slots.map((s) => [s.index, s]));
+    this.log.adopt(prev.log, (slot, inst) => (prevSlotOf.has(slot) ? instMap.get(inst) : undefined));
+    this.wasm.u8.set(prev.wasm.u8.subarray(prev.rngPtr, prev.rngPtr + PRNG_STATE_BYTES), this.rngPtr);
+    return report;
+  }
+
   /** @internal throws MODEL_KIND unless the model can be scored without an action (engine.score). */
   checkScorable(modelId: string): void {
     const s = this.slot(modelId);
@@ -562,7 +624,7 @@ export class Learning {
     if (inst !== undefined) return inst;
     if (!create) throw new NextbestError('ARGUMENT_INVALID', `model "${s.id}" has no instance "${key}"`);
     if (this.instanceCount >= this.maxInstances) {
-      throw new NextbestError('LIMIT_EXCEEDED', `cannot create learning instance "${key}" of model "${s.id}": all ${this.maxInstances} instances are in use (option learning.maxInstances)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `cannot create learning instance "${key}" of model "${s.id}": all ${this.maxInstances} instances are in use (option learning.maxInstances)`, { limit: 'learning.maxInstances' });
     }
     inst = this.wasm.alloc(s.layout.bytes, 16);
     s.instances.set(key, inst);
@@ -648,14 +710,14 @@ export class Learning {
         else {
           const view = this.countsView(s, inst);
           if (view[0]! + counts[0]! > MAX_SAFE || view[1]! + counts[1]! > MAX_SAFE) {
-            throw new NextbestError('LIMIT_EXCEEDED', `${what}: merged counts would exceed 2^53`);
+            throw new NextbestError('LIMIT_EXCEEDED', `${what}: merged counts would exceed 2^53`, { limit: 'learning.counts', max: 2 ** 53 });
           }
         }
         plan.push({ slot: s, key, counts });
       }
     }
     if (this.instanceCount + newInstances > this.maxInstances) {
-      throw new NextbestError('LIMIT_EXCEEDED', `merging needs ${newInstances} new learning instances; ${this.maxInstances - this.instanceCount} are free (option learning.maxInstances)`);
+      throw new NextbestError('LIMIT_EXCEEDED', `merging needs ${newInstances} new learning instances; ${this.maxInstances - this.instanceCount} are free (option learning.maxInstances)`, { limit: 'learning.maxInstances' });
     }
     return plan;
   }

@@ -100,6 +100,8 @@ export class DecisionLog {
   evictions = 0;
   private readonly customers = new Map<string, number>();
   private readonly codes = new Map<string, number>();
+  /** codes' keys by code - 1, made when needed (adopt). */
+  private names: string[] = [];
   private capacity = 0;
   private used = 0;
   private meta = new Float64Array(0);
@@ -276,12 +278,60 @@ export class DecisionLog {
     this.currentCustomer = '';
   }
 
+  /**
+   * @internal engine.swap: takes over `prev`'s offers (customers in their
+   * recency order, each customer's offers oldest first), with each offer's
+   * model and instance mapped by `remap` into this log's learning; offers
+   * it maps to undefined (a model that did not carry over) are left out.
+   */
+  adopt(prev: DecisionLog, remap: (slot: number, inst: number) => { slot: number; inst: number } | undefined): void {
+    const k = prev.offersPerCustomer;
+    const w = Math.min(prev.width, this.width);
+    for (const [customerId, c] of prev.customers) {
+      const head = prev.ring[2 * c]!;
+      const count = prev.ring[2 * c + 1]!;
+      let slot = -1;
+      for (let n = count - 1; n >= 0; n--) {
+        const i = (head - 1 - n + 2 * k) % k;
+        const m = (c * k + i) * META;
+        const to = remap(prev.meta[m + M_MODEL]!, prev.meta[m + M_INST]!);
+        if (to === undefined) continue;
+        if (slot < 0) {
+          this.begin(customerId, undefined, 0);
+          slot = this.current;
+        }
+        const ok = this.offersPerCustomer;
+        const j = this.ring[2 * slot]!;
+        const o = slot * ok + j;
+        const mm = o * META;
+        this.meta.set(prev.meta.subarray(m, m + META), mm);
+        this.meta[mm + M_ACTION] = this.intern(prev.idOf(prev.meta[m + M_ACTION]!));
+        this.meta[mm + M_CHANNEL] = prev.meta[m + M_CHANNEL] === 0 ? 0 : this.intern(prev.idOf(prev.meta[m + M_CHANNEL]!));
+        this.meta[mm + M_MODEL] = to.slot;
+        this.meta[mm + M_INST] = to.inst;
+        this.bins.fill(0, o * this.width, (o + 1) * this.width);
+        this.bins.set(prev.bins.subarray((c * k + i) * prev.width, (c * k + i) * prev.width + w), o * this.width);
+        this.ring[2 * slot] = (j + 1) % ok;
+        if (this.ring[2 * slot + 1]! < ok) this.ring[2 * slot + 1]!++;
+      }
+    }
+    this.nextToken = Math.max(this.nextToken, prev.nextToken);
+    this.current = -1;
+    this.currentCustomer = '';
+  }
+
+  /** The id of an interned code. */
+  private idOf(code: number): string {
+    if (this.names.length !== this.codes.size) this.names = [...this.codes.keys()];
+    return this.names[code - 1]!;
+  }
+
   /** Small integer code of an action or channel id (1, 2, ...). */
   private intern(id: string): number {
     let code = this.codes.get(id);
     if (code === undefined) {
       if (this.codes.size >= MAX_CODES) {
-        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`);
+        throw new NextbestError('LIMIT_EXCEEDED', `decision log: more than ${MAX_CODES} distinct action and channel ids`, { limit: 'decisionLog.ids', max: MAX_CODES });
       }
       code = this.codes.size + 1;
       this.codes.set(id, code);

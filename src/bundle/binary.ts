@@ -41,9 +41,25 @@ export const readU32 = reader(Uint32Array);
 export const readU16 = reader(Uint16Array);
 export const readU8 = reader(Uint8Array);
 
+/** A short description of any value for messages; never runs the value's own code (no toString, no getters). */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (v instanceof Uint8Array) return `${v.byteLength} bytes of binary`;
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+  switch (typeof v) {
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    case 'bigint':
+      return `bigint ${(v as bigint).toString().slice(0, 40)}`;
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+      return `number ${String(v)}`;
+    default:
+      return `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
+  }
 }

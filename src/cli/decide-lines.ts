@@ -110,5 +110,5 @@ export function decideLines(engine: Engine, task: DecideLinesTask): DecideLinesR
       failed[k] = 1;
     }
   }
-  return { ok: true, out, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
+  return { ok: true, bundle: engine.info.sha256, out, failed, computeNs: Math.round((performance.now() - t0) * 1e6) };
 }

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NextbestError } from '../errors.js';
+import { DEFAULT_LIMITS, LIMIT_CEILINGS } from '../limits.js';
 import { Pool } from '../pool/pool.js';
 import type { EncodeOptions } from '../runtime/features.js';
 import { TextOutput } from '../io/output.js';
@@ -125,7 +126,7 @@ export async function runStreamCommand<B extends RowBatch>(cmd: StreamCommand<B>
   if (inputPath === undefined) throw new NextbestError('ARGUMENT_INVALID', `${cmd.name} needs --input ${cmd.inputHint} (or - for stdin)`);
   const threads = intArg(str('threads'), 'threads', 1, 256, Math.max(1, availableParallelism()));
   const batchSize = intArg(str('batch-size'), 'batch-size', 1, 1 << 20, 4096);
-  const maxLineBytes = intArg(str('max-line-bytes'), 'max-line-bytes', 16, 1 << 30, 1 << 20);
+  const maxLineBytes = intArg(str('max-line-bytes'), 'max-line-bytes', 16, LIMIT_CEILINGS.lineBytes, DEFAULT_LIMITS.lineBytes);
   const unknownCategory = str('unknown-category') ?? 'error';
   if (unknownCategory !== 'error' && unknownCategory !== 'missing') {
     throw new NextbestError('ARGUMENT_INVALID', `--unknown-category must be error or missing, got ${JSON.stringify(unknownCategory)}`);

@@ -9,7 +9,7 @@ import { compileSpecFile, type CompileOptions } from './spec.js';
 
 export async function buildBundle(specPath: string, opts?: CompileOptions): Promise<Uint8Array> {
   const bytes = encodeBundle(compileSpecFile(specPath, opts));
-  await Engine.load(bytes); // validates every section exactly as a host would
+  await Engine.load(bytes, opts?.limits ? { limits: opts.limits } : {}); // validates every section exactly as a host would, within the same limits
   return bytes;
 }
 

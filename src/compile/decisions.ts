@@ -10,8 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { NextbestError } from '../errors.js';
-import type { SpecNode } from './source.js';
+import { displayPath, type SpecNode } from './source.js';
 import type { CompileContext } from './spec.js';
+import { exprLimitsOf, type ExprLimits } from './expr/ast.js';
+import { LIMIT_CEILINGS } from '../limits.js';
 import { compileExpr, parseExpr, printExpr, programsToBundle, type CompiledExpr, type ExprEnv } from './expr/index.js';
 import { parseActions, parseGroups, readScope, unknownIn, type ActionSpec, type GroupSpec, type RuleSpec } from './actions.js';
 import { compilePolicies, contactsShape } from './policies.js';
@@ -63,10 +65,10 @@ class ProgramPool {
   }
 }
 
-function compileNode(node: SpecNode, env: ExprEnv, expect: 'bool' | 'number'): CompiledExpr {
+function compileNode(node: SpecNode, env: ExprEnv, expect: 'bool' | 'number', limits: ExprLimits): CompiledExpr {
   if (node.isNull || !node.isScalar) throw node.error(`expected an expression (${expect === 'bool' ? 'a condition' : 'a number'})`);
   try {
-    return compileExpr(node.text(), env, { origin: node.textOrigin(), expect });
+    return compileExpr(node.text(), env, { origin: node.textOrigin(), expect, limits });
   } catch (e) {
     // a name the environment refuses (decision-env.ts) is reported at the expression
     if (e instanceof NextbestError && e.code === 'SPEC_INVALID' && e.details?.line === undefined) throw node.error(e.message);
@@ -79,9 +81,10 @@ function canonical(node: SpecNode): string {
   return printExpr(parseExpr(node.text(), { origin: node.textOrigin() }));
 }
 
-function position(node: SpecNode): string {
+/** Where a rule is written, for explanations: the spec path as the bundle records it (relative to the spec's directory), line and column. */
+function position(node: SpecNode, baseDir: string): string {
   const p = node.position;
-  return `${p.file}:${p.line}:${p.column}`;
+  return `${displayPath(p.file, baseDir)}:${p.line}:${p.column}`;
 }
 
 /** The channels of the bundle: the dictionary of the context field `channel`. */
@@ -151,6 +154,7 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
     attributes: new Set(actions.flatMap((a) => [...a.attributes.keys()])),
   };
   const frame = new DecisionFrame(ctx.context);
+  const exprLimits = exprLimitsOf(ctx.limits);
   const envFor = (a: ActionSpec, factors = false, propensity = false) =>
     decisionEnv({
       schema: ctx.schema,
@@ -175,20 +179,20 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
   // Shared expressions are checked once, where they are written, before any per-action compile.
   const first = envFor(actions[0]!);
   for (const w of arbitration.context) {
-    if (w.when) compileNode(w.when, first, 'bool');
-    compileNode(w.weight, first, 'number');
+    if (w.when) compileNode(w.when, first, 'bool', exprLimits);
+    compileNode(w.weight, first, 'number', exprLimits);
   }
   groups.forEach((g, gi) => {
-    if (!actions.some((a) => a.group === gi)) for (const r of g.rules) compileNode(r.node, first, 'bool');
+    if (!actions.some((a) => a.group === gi)) for (const r of g.rules) compileNode(r.node, first, 'bool', exprLimits);
   });
   const priorityNode = arbitration.priority;
-  if (priorityNode) compileNode(priorityNode, envFor(actions[0]!, true), 'number');
+  if (priorityNode) compileNode(priorityNode, envFor(actions[0]!, true), 'number', exprLimits);
   const prioritySource = priorityNode ? canonical(priorityNode) : DEFAULT_PRIORITY;
 
   const pool = new ProgramPool();
   const rules: RuleInfo[] = [];
   const ruleInfo = (r: RuleSpec, owner: string): number =>
-    rules.push({ name: r.name, tier: r.tier, owner, source: r.node.isScalar ? r.node.text() : '', at: position(r.node) }) - 1;
+    rules.push({ name: r.name, tier: r.tier, owner, source: r.node.isScalar ? r.node.text() : '', at: position(r.node, ctx.baseDir) }) - 1;
   const groupRules = groups.map((g) => g.rules.map((r) => ruleInfo(r, `group ${g.id}`)));
 
   const tables: ActionTable[] = actions.map((a, i) => {
@@ -202,16 +206,16 @@ export function compileDecisions(root: SpecNode, ctx: CompileContext, journeys: 
         ...(g ? g.rules.map((r, k) => [r, groupRules[a.group]![k]!] as [RuleSpec, number]) : []),
         ...a.rules.map((r, k) => [r, ownRules[k]!] as [RuleSpec, number]),
       ].filter(([r]) => r.tier === tier);
-      for (const [r, ri] of tierRules) refs.push([ri, pool.add(compileNode(r.node, env, 'bool'))]);
+      for (const [r, ri] of tierRules) refs.push([ri, pool.add(compileNode(r.node, env, 'bool', exprLimits))]);
       tiers[t] = tierRules.length;
     });
-    const propensityProgram = compileNode(a.propensity, envFor(a, false, true), 'number');
+    const propensityProgram = compileNode(a.propensity, envFor(a, false, true), 'number', exprLimits);
     const adaptiveRead = propensityProgram.slotsRead.filter((s) => frame.isAdaptiveSlot(s));
     if (adaptiveRead.length > 1) throw a.propensity.error('a propensity reads at most one adaptive model that learns per action');
     const propensity = pool.add(propensityProgram);
-    const value = a.value ? pool.add(compileNode(a.value, env, 'number')) : pool.add(compileExpr('1', env, { expect: 'number' }));
+    const value = a.value ? pool.add(compileNode(a.value, env, 'number', exprLimits)) : pool.add(compileExpr('1', env, { expect: 'number' }));
     const context = pool.add(contextProgram(arbitration, i, env));
-    const priority = pool.add(compileExpr(prioritySource, envFor(a, true), { expect: 'number' }));
+    const priority = pool.add(compileExpr(prioritySource, envFor(a, true), { expect: 'number', limits: exprLimits }));
     const groupLever = a.group >= 0 ? groups[a.group]!.lever : 0;
     return {
       id: a.id,
@@ -304,7 +308,7 @@ function contextProgram(a: ArbitrationSpec, i: number, env: ExprEnv): CompiledEx
   }
   const source = factors.length ? factors.join(' * ') : '1';
   try {
-    return compileExpr(source, env, { expect: 'number', limits: { maxDepth: 1000, maxSourceLength: 1 << 24, maxCodeWords: 1 << 20, maxConsts: 1 << 20, maxStack: 256 } });
+    return compileExpr(source, env, { expect: 'number', limits: exprLimitsOf(LIMIT_CEILINGS) });
   } catch (e) {
     if (e instanceof NextbestError && e.code === 'EXPR_LIMIT') {
       throw new NextbestError('EXPR_LIMIT', `the context weights of one action are too large to compile together (${a.context.length} entries): ${e.message}`);

@@ -6,6 +6,7 @@
  * `telco/bundle.yaml:42:17: actions[3].eligibility: ...`.
  */
 import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node as YamlNode, Scalar } from 'yaml';
 import { NextbestError, type ErrorCode } from '../errors.js';
 
@@ -264,4 +265,13 @@ export function editDistance(a: string, b: string): number {
     }
   }
   return dp[b.length]!;
+}
+
+/**
+ * A path as a bundle records it: relative to the spec's directory when it is
+ * inside it, so a bundle does not depend on where it was built.
+ */
+export function displayPath(p: string, baseDir: string): string {
+  const r = relative(baseDir, resolve(baseDir, p));
+  return r.startsWith('..') ? p : r;
 }

@@ -24,7 +24,7 @@ import { bindXGBoostToSchema, importXGBoost } from '../models/xgboost.js';
 import { MODEL_ID_PATTERN } from '../models/table.js';
 import { modelToBundle, type ModelTable } from '../models/registry.js';
 import { VERSION } from '../version.js';
-import { SpecNode, SpecSource } from './source.js';
+import { displayPath, SpecNode, SpecSource } from './source.js';
 import { compileDecisions } from './decisions.js';
 import { composeLayout, layoutToBundle, type StateSection } from '../state/layout.js';
 import { compileJourneySections } from './journey/spec.js';
@@ -32,6 +32,8 @@ import { journeysStateSection, journeysToBundle } from './journey/bundle.js';
 import { journeyBindings } from './journey/bindings.js';
 import { formatPath } from './expr/printer.js';
 import { compileAdaptiveEntry, compileLearningSection } from './adaptive.js';
+import { resolveLimits, type Limits } from '../limits.js';
+import { exprLimitsOf } from './expr/ast.js';
 
 export const SPEC_FORMAT = 1;
 
@@ -40,6 +42,8 @@ export interface CompileOptions {
   baseDir?: string;
   /** Fixed creation timestamp (reproducible builds); default now. */
   created?: string;
+  /** Limits (src/limits.ts) the bundle must keep: expressions are compiled with them, and buildBundle loads the result with them. */
+  limits?: Partial<Limits>;
 }
 
 /** Everything later sections may need from earlier ones. */
@@ -49,6 +53,8 @@ export interface CompileContext {
   schema: FeatureSchema;
   context: FeatureSchema;
   models: Map<string, ModelTable>;
+  /** The limits the bundle is built for. */
+  limits: Readonly<Limits>;
   /** sha256 of each file read, by path relative to the spec. */
   sources: Record<string, string>;
   /** Reads a file referenced by the spec (relative to the spec), recording its hash. */
@@ -93,6 +99,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
   const version = root.require('version').text();
 
   const baseDir = opts?.baseDir ?? process.cwd();
+  const limits = resolveLimits(opts?.limits);
   const sources: Record<string, string> = {};
   sources[displayPath(source.file, baseDir)] = hex(sha256(new TextEncoder().encode(source.text)));
 
@@ -106,6 +113,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     schema,
     context,
     models: new Map(),
+    limits,
     sources,
     readFile(node: SpecNode): Uint8Array {
       const rel = node.string();
@@ -127,7 +135,7 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
   }
 
   // Journeys (src/compile/journey/): event types, patterns and aggregates; decisions read their results.
-  const journeys = compileJourneySections(root, schema);
+  const journeys = compileJourneySections(root, schema, exprLimitsOf(limits));
   const bindings = journeys ? journeyBindings(journeys) : undefined;
   // Decisions (src/compile/decisions.ts): actions, groups, policies, arbitration, triggers.
   const decisions = compileDecisions(
@@ -162,11 +170,6 @@ export function compileSpec(source: SpecSource, opts?: CompileOptions): BundlePa
     ...(stateParts.length ? { state: layoutToBundle(composeLayout(stateParts)) } : {}),
     ...(root.get('learning') ? { learning: compileLearningSection(root.get('learning')!, ctx) } : {}),
   };
-}
-
-function displayPath(p: string, baseDir: string): string {
-  const r = relative(baseDir, resolve(baseDir, p));
-  return r.startsWith('..') ? p : r;
 }
 
 /**

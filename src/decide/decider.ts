@@ -8,6 +8,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { checkInputString } from '../limits.js';
 import { wasmError, type WasmInstance } from '../runtime/wasm.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import type { ModelTable } from '../models/registry.js';
@@ -203,6 +204,7 @@ export class Decisions {
       if (!Object.prototype.hasOwnProperty.call(ctx, key)) continue;
       const i = this.contextIndex.get(key);
       if (i === undefined || key === 'channel') {
+        checkInputString(this.context.limits, key, 'a context field name');
         const known = this.context.names.filter((n) => n !== 'channel');
         throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ') || 'no other fields'}`, {
           field: key.slice(0, 64),
@@ -301,6 +303,7 @@ export class Decisions {
       if (key === 'channel' && hasChannels) continue; // the kernel writes each candidate's channel
       const i = this.contextIndex.get(key);
       if (i === undefined) {
+        checkInputString(this.context.limits, key, 'a context field name');
         const known = ['now', ...this.context.names];
         throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ')}`, { field: key.slice(0, 64) });
       }
@@ -320,6 +323,7 @@ export class Decisions {
     if (typeof v === 'string' && kind === 1) {
       const code = this.contextDicts[i]!.get(v);
       if (code !== undefined) return code;
+      checkInputString(this.context.limits, v, `context.${key}`);
       const values = this.context.defs[i]!.categories!;
       throw new NextbestError('CONTEXT_INVALID', `context.${key}: "${v.slice(0, 64)}" is not one of ${values.join(', ')}${near(v, values)}`, { field: key });
     }
@@ -360,6 +364,7 @@ export class Decisions {
   private channelOf(name: unknown): number {
     const c = typeof name === 'string' ? this.channelIndex.get(name) : undefined;
     if (c === undefined) {
+      checkInputString(this.context.limits, name, 'a channel');
       const s = typeof name === 'string' ? name.slice(0, 64) : describe(name);
       throw new NextbestError('CHANNEL_UNKNOWN', `unknown channel "${s}"${typeof name === 'string' ? near(name, this.tables.channels) : ''}; the channels are ${this.tables.channels.join(', ')}`, {
         channel: s,
@@ -371,6 +376,7 @@ export class Decisions {
   private actionOf(id: unknown): number {
     const a = typeof id === 'string' ? this.actionIndex.get(id) : undefined;
     if (a === undefined) {
+      checkInputString(this.context.limits, id, 'an action id');
       const s = typeof id === 'string' ? id.slice(0, 64) : describe(id);
       const ids = this.tables.actions.map((x) => x.id);
       throw new NextbestError('ACTION_UNKNOWN', `unknown action "${s}"${typeof id === 'string' ? near(id, ids) : ''}; the bundle has ${ids.length} actions (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''})`, {

@@ -31,6 +31,7 @@ import { describe } from '../bundle/binary.js';
 import { validatePrograms, type ProgramSet } from '../compile/expr/bytecode.js';
 import type { ModelTable } from '../models/registry.js';
 import { section, type StateLayout } from '../state/layout.js';
+import { LIMIT_CEILINGS } from '../limits.js';
 
 export const DECISIONS_VERSION = 1;
 
@@ -73,12 +74,12 @@ export const SLOT_NOW = 0;
 export const FACTOR_SLOTS = { propensity: 1, value: 2, context: 3, lever: 4 } as const;
 export const FIRST_FREE_SLOT = 5;
 
-export const MAX_ACTIONS = 4096;
+export const MAX_ACTIONS = LIMIT_CEILINGS.actions;
 export const MAX_CHANNELS = 64;
 export const MAX_DECISION_MODELS = 64;
-export const MAX_POLICIES = 1024;
+export const MAX_POLICIES = LIMIT_CEILINGS.policies;
 export const MAX_SETS = 4096;
-export const MAX_RULES_PER_ACTION = 1024;
+export const MAX_RULES_PER_ACTION = LIMIT_CEILINGS.rules;
 /** A policy counts at most this many events (`max`, `after`). */
 export const MAX_POLICY_COUNT = 255;
 /** Longest policy window or suppression (ten years), in ms. */

@@ -24,6 +24,7 @@ import { NextbestError, type ErrorCode } from '../errors.js';
 import { readF32, readI32, readU32, readU8, toBin } from '../bundle/binary.js';
 import type { WasmInstance } from '../runtime/wasm.js';
 import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase, type Transform } from './table.js';
+import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
 
 /** The transforms the trees kernel implements (XGBoost's float32 recipes). */
 export const TREE_TRANSFORMS: readonly Transform[] = ['identity', 'sigmoid', 'softmax', 'argmax', 'exp'];
@@ -45,10 +46,10 @@ export interface TreesTable extends ModelTableBase {
 }
 
 /** Deepest tree accepted (root = depth 0). Deeper trees are treated as malformed. */
-export const MAX_TREE_DEPTH = 256;
-/** Limits that keep a table's memory bounded. */
-export const MAX_TREES = 1 << 20;
-export const MAX_NODES = 1 << 25;
+export const MAX_TREE_DEPTH = LIMIT_CEILINGS.treeDepth;
+/** Ceilings that keep a table's memory bounded (src/limits.ts; the configured limits are checked at load). */
+export const MAX_TREES = LIMIT_CEILINGS.trees;
+export const MAX_NODES = LIMIT_CEILINGS.nodes;
 /** Category codes are exact in float32 below 2^24 (XGBoost treats larger ones as invalid). */
 export const MAX_CATEGORY = 1 << 24;
 export const MAX_CAT_WORDS = MAX_CATEGORY / 32;
@@ -73,12 +74,10 @@ export function checkTrees(t: TreesTable, numFeatures: number, what: string, cod
     throw new NextbestError(code, `${what}: ${msg}`, details);
   };
   const nTrees = t.treeGroup.length;
-  if (nTrees > MAX_TREES) {
-    throw new NextbestError('LIMIT_EXCEEDED', `${what}: ${nTrees} trees exceed the limit of ${MAX_TREES}`);
-  }
+  if (nTrees > MAX_TREES) throw ceilingError('trees', nTrees, `${what}: trees`);
   if (t.treeStart.length !== nTrees + 1) bad(`treeStart has ${t.treeStart.length} entries for ${nTrees} trees (needs ${nTrees + 1})`);
   const nodes = t.left.length;
-  if (nodes > MAX_NODES) throw new NextbestError('LIMIT_EXCEEDED', `${what}: ${nodes} nodes exceed the limit of ${MAX_NODES}`);
+  if (nodes > MAX_NODES) throw ceilingError('nodes', nodes, `${what}: nodes`);
   for (const k of ['right', 'feature', 'value', 'defaultLeft'] as const) {
     if (t[k].length !== nodes) bad(`${k} has ${t[k].length} entries for ${nodes} nodes`);
   }

@@ -35,6 +35,7 @@ import type { FeatureDef } from '../runtime/features.js';
 import type { Transform } from './table.js';
 import { MODEL_ID_PATTERN } from './table.js';
 import { decodeUbjson } from './ubjson.js';
+import { ceilingError } from '../limits.js';
 import { logf, probToMarginLogistic } from './libm32.js';
 import { checkTrees, MAX_CATEGORY, MAX_NODES, MAX_TREE_DEPTH, type TreesTable } from './trees.js';
 
@@ -336,7 +337,7 @@ function readTree(v: Json, t: number): RawTree {
   };
   const n = tree.left.length;
   if (n === 0) throw invalid(`${what} has no nodes`, { tree: t });
-  if (n > MAX_NODES) throw new NextbestError('LIMIT_EXCEEDED', `XGBoost model: ${what} has ${n} nodes, more than ${MAX_NODES}`);
+  if (n > MAX_NODES) throw ceilingError('treeNodes', n, `XGBoost model: nodes of ${what}`);
   if (param.num_nodes !== undefined && int(param.num_nodes, `${what}.tree_param.num_nodes`, 0) !== n) {
     throw invalid(`${what}: tree_param.num_nodes is ${describe(param.num_nodes)} but left_children has ${n} entries`, { tree: t });
   }
@@ -568,7 +569,7 @@ export function importXGBoost(input: unknown, opts: XGBoostOptions = {}): Import
     }
     for (const k of ['left', 'right', 'feature', 'value', 'defaultLeft'] as const) for (const x of c[k]) cols[k].push(x);
     total += c.left.length;
-    if (total > MAX_NODES) throw new NextbestError('LIMIT_EXCEEDED', `XGBoost model: more than ${MAX_NODES} nodes`);
+    if (total > MAX_NODES) throw ceilingError('nodes', total, 'XGBoost model: nodes');
   }
   treeStart[nTrees] = total;
 

@@ -11,7 +11,7 @@
  * clone, nothing to transfer), accept copies decisions into their slots.
  */
 import { NextbestError, type ErrorCode, ErrorCodes } from '../errors.js';
-import type { ScoreResult, ScoreTask, TaskFailure, WorkerTask } from './protocol.js';
+import type { BundleRef, ScoreResult, ScoreTask, TaskFailure, WorkerTask } from './protocol.js';
 
 export abstract class Batch<R, Done> {
   /** Items (rows, requests) in the batch. */
@@ -23,6 +23,12 @@ export abstract class Batch<R, Done> {
   /** Ranges dispatched or waiting for a retry, not yet accepted. */
   outstanding = 0;
   settled = false;
+  /**
+   * The bundle the whole call runs on, bound by the pool when the call is
+   * made (pool.swap never changes it): every task carries it, every answer
+   * must come from it.
+   */
+  bundle!: BundleRef;
   readonly promise: Promise<R>;
   private resolveFn!: (r: R) => void;
   private rejectFn!: (e: unknown) => void;
@@ -44,6 +50,11 @@ export abstract class Batch<R, Done> {
   abstract accept(start: number, end: number, done: Done): void;
   /** The value the caller gets once every range is accepted. */
   protected abstract result(): R;
+
+  /** sha256 of the call's bundle. */
+  get bundleSha(): string {
+    return this.bundle.sha256;
+  }
 
   get dispatchedAll(): boolean {
     return this.next >= this.n;

@@ -49,8 +49,12 @@ export interface PoolDecideOptions {
   encode?: EncodeOptions;
 }
 
-/** One request's outcome, at the request's index. */
-export type PoolDecision = { ok: true; decision: Decision } | { ok: false; error: NextbestError };
+/**
+ * One request's outcome, at the request's index, with the sha256 of the
+ * bundle that decided it (`bundle`: the same for every item of a call; the
+ * bundle current when the call was made, whatever swaps happen meanwhile).
+ */
+export type PoolDecision = { ok: true; decision: Decision; bundle: string } | { ok: false; error: NextbestError; bundle: string };
 
 const OPTION_KEYS = ['limit', 'explain', 'seed', 'encode'];
 
@@ -194,7 +198,7 @@ export class DecideBatch extends Batch<PoolDecision[], DecideResult> {
         }
       } catch (e) {
         if (!(e instanceof NextbestError)) throw e;
-        this.out[i] = { ok: false, error: e };
+        this.out[i] = { ok: false, error: e, bundle: this.bundleSha };
         continue;
       }
       contexts.push(context);
@@ -228,7 +232,7 @@ export class DecideBatch extends Batch<PoolDecision[], DecideResult> {
       if (this.out[i] !== undefined) continue; // refused while preparing: not sent
       const item = done.items[k++];
       if (item === undefined) throw new NextbestError('WORKER_FAILED', `a worker returned ${done.items.length} decisions for requests ${start}..${end - 1}, fewer than it was sent`);
-      this.out[i] = item.ok ? { ok: true, decision: item.decision } : { ok: false, error: itemError(item) };
+      this.out[i] = item.ok ? { ok: true, decision: item.decision, bundle: this.bundleSha } : { ok: false, error: itemError(item), bundle: this.bundleSha };
     }
     if (k !== done.items.length) throw new NextbestError('WORKER_FAILED', `a worker returned ${done.items.length} decisions for requests ${start}..${end - 1}, it was sent ${k}`);
   }
@@ -283,6 +287,6 @@ export class DecideLinesBatch extends Batch<DecideLinesResult, DecideLinesResult
   }
 
   protected result(): DecideLinesResult {
-    return { ok: true, out: this.out, failed: this.failed, computeNs: 0 };
+    return { ok: true, bundle: this.bundleSha, out: this.out, failed: this.failed, computeNs: 0 };
   }
 }

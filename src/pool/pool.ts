@@ -18,21 +18,28 @@
  * retried (Piscina starts a replacement worker) up to `retries` times, then
  * the batch fails with WORKER_FAILED naming the rows; every range is accepted
  * exactly once, so no row is lost or duplicated.
+ *
+ * Hot reload: `pool.swap(bundle)` validates the new bundle here (the
+ * engine's full load, limits included), has the workers load it, and only
+ * then makes it current. A call is bound to the bundle current when it is
+ * made: all its tasks, retries included, run on that bundle (a worker keeps
+ * engines of its last few bundles and switches between tasks), and its
+ * results say which (`bundle`, the sha256). A swap that fails leaves the
+ * pool on the old bundle.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { NextbestError } from '../errors.js';
-import { decodeEnvelope, decodePayload, hex } from '../bundle/codec.js';
-import { parseTrustedKeys, verifyEnvelope } from '../bundle/sign.js';
-import type { BundleMeta } from '../bundle/format.js';
-import { FeatureSchema } from '../runtime/features.js';
-import { validateModels } from '../models/registry.js';
-import type { BundleInfo } from '../engine.js';
+import { parseTrustedKeys } from '../bundle/sign.js';
+import type { FeatureSchema } from '../runtime/features.js';
+import { readBundleFile, type BundleInfo } from '../engine.js';
+import { LoadedBundle } from '../runtime/loaded-bundle.js';
+import { checkLimit, resolveLimits, type Limits } from '../limits.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import { defaultVariant } from '../runtime/wasm.js';
 import { Batch, ScoreBatch, taskError } from './batch.js';
@@ -45,7 +52,7 @@ import {
   type PoolDecideRequest,
   type PoolDecision,
 } from './decide-batch.js';
-import type { DecideLinesResult, PingResult, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+import type { BundleRef, DecideLinesResult, PingResult, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
 
 export interface PoolOptions {
   /** The bundle: a path, or its bytes (an `.nbb` file's content or `Model.toBundle()`). Required. */
@@ -77,6 +84,8 @@ export interface PoolOptions {
    * accepted (checked before the payload is decoded, here and in every worker).
    */
   trustedKeys?: string[];
+  /** Limits on bundles and inputs, as the Engine option (src/limits.ts, docs/operations.md "Limits"); also the workers'. */
+  limits?: Partial<Limits>;
   /**
    * @internal Testing only: make the worker that runs a task containing row
    * `row` die (`kind`) on the first `times` attempts (default: every attempt).
@@ -96,6 +105,24 @@ export interface PoolScoreOptions {
   model?: string;
   /** Where to write the n * numOutputs values (must not be shared with another pending call). Default: a new array. */
   out?: Float32Array;
+}
+
+/** Options of pool.swap: what may change with a new bundle; the rest stays as the pool was created. */
+export interface PoolSwapOptions {
+  /** Replaces the trusted keys (the new bundle is verified against these, and so are later swaps). */
+  trustedKeys?: string[];
+  /** Replaces the limits. */
+  limits?: Partial<Limits>;
+}
+
+/** What pool.swap did, for host logs. */
+export interface PoolSwapEvent {
+  /** 1 for the pool's first swap, then 2, ... */
+  swap: number;
+  previous: BundleInfo;
+  current: BundleInfo;
+  /** From the call to the switch (reading, validating, the workers loading the bundle), ms. */
+  durationMs: number;
 }
 
 /** What the pool has done so far (for monitoring and tests). */
@@ -131,6 +158,7 @@ interface ResolvedOptions {
   wasm: WasmVariant;
   resourceLimits: ResourceLimits | undefined;
   trustedKeys: string[] | undefined;
+  limits: Readonly<Limits>;
   faults: PoolFault[];
 }
 
@@ -141,7 +169,7 @@ const MAX_TASK_BYTES = 16 << 20;
 /** Weight of the newest measurement in the ns-per-row estimate. */
 const EWMA = 0.3;
 
-const OPTION_KEYS = ['bundle', 'threads', 'maxQueue', 'targetTaskMs', 'maxChunkRows', 'retries', 'wasm', 'resourceLimits', 'trustedKeys', 'faults'];
+const OPTION_KEYS = ['bundle', 'threads', 'maxQueue', 'targetTaskMs', 'maxChunkRows', 'retries', 'wasm', 'resourceLimits', 'trustedKeys', 'limits', 'faults'];
 const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
 
 function optionError(name: string, expected: string, got: unknown): NextbestError {
@@ -187,16 +215,8 @@ function resolveOptions(opts: PoolOptions): ResolvedOptions {
     }
     resourceLimits = { ...(r as ResourceLimits) };
   }
-  let trustedKeys: string[] | undefined;
-  if (o.trustedKeys !== undefined) {
-    if (!Array.isArray(o.trustedKeys) || o.trustedKeys.some((k) => typeof k !== 'string')) throw optionError('trustedKeys', 'an array of PEM public keys', o.trustedKeys);
-    trustedKeys = [...(o.trustedKeys as string[])];
-    try {
-      parseTrustedKeys(trustedKeys);
-    } catch (e) {
-      throw new NextbestError('OPTION_INVALID', `Pool option ${(e as Error).message}`, { option: 'trustedKeys' });
-    }
-  }
+  const trustedKeys = trustedKeysOption(o.trustedKeys);
+  const limits = resolveLimits(o.limits as Partial<Limits> | undefined);
   let faults: PoolFault[] = [];
   if (o.faults !== undefined) {
     if (!Array.isArray(o.faults)) throw optionError('faults', 'an array', o.faults);
@@ -207,7 +227,50 @@ function resolveOptions(opts: PoolOptions): ResolvedOptions {
       return { row: f.row, kind: f.kind, times: f.times ?? Infinity };
     });
   }
-  return { threads, maxQueue, targetTaskMs, maxChunkRows, retries, wasm, resourceLimits, trustedKeys, faults };
+  return { threads, maxQueue, targetTaskMs, maxChunkRows, retries, wasm, resourceLimits, trustedKeys, limits, faults };
+}
+
+function trustedKeysOption(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw optionError('trustedKeys', 'an array of PEM public keys', v);
+  const keys = [...(v as string[])];
+  try {
+    parseTrustedKeys(keys);
+  } catch (e) {
+    throw new NextbestError('OPTION_INVALID', `Pool option ${(e as Error).message}`, { option: 'trustedKeys' });
+  }
+  return keys;
+}
+
+/** A bundle as the pool serves it: what callers see of it, and the reference its tasks carry. */
+interface PoolBundle {
+  info: BundleInfo;
+  schema: FeatureSchema;
+  models: Map<string, PoolModel>;
+  hasDecisions: boolean;
+  ref: BundleRef;
+}
+
+/**
+ * Loads a bundle the way every worker will (envelope, signature, every
+ * section, the limits) so a bad bundle fails here with its own code, once,
+ * not in N workers; keeps what the pool needs and the bytes in shared memory.
+ */
+function poolBundle(bytes: Uint8Array, opts: ResolvedOptions): PoolBundle {
+  const b = new LoadedBundle(bytes, {
+    wasm: opts.wasm,
+    limits: opts.limits,
+    ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}),
+  });
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return {
+    info: b.info,
+    schema: b.schema,
+    models: new Map([...b.models.values()].map((h) => [h.table.id, { id: h.table.id, nOutputs: h.table.nOutputs }])),
+    hasDecisions: b.decisions !== undefined,
+    ref: { sha256: b.info.sha256, bytes: shared, ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}), limits: opts.limits },
+  };
 }
 
 /** Where the worker script is: next to the bundled code (dist/), or in dist/ of a source checkout (tests). */
@@ -239,16 +302,13 @@ interface Retry {
 }
 
 export class Pool {
-  /** Identity of the bundle the workers run. */
-  readonly info: BundleInfo;
-  /** The bundle's feature schema: rows given to score() are vectors in this order. */
-  readonly schema: FeatureSchema;
   readonly threads: number;
-  private readonly opts: ResolvedOptions;
+  private opts: ResolvedOptions;
   private readonly piscina: Piscina;
-  private readonly models: Map<string, PoolModel>;
-  /** Whether the bundle has actions to decide on (pool.decide). */
-  readonly hasDecisions: boolean;
+  /** The bundle new calls run on (replaced by swap). */
+  private current: PoolBundle;
+  private swapChain: Promise<unknown> = Promise.resolve();
+  private swaps = 0;
   private readonly capacity: number;
   private readonly waiting: AnyBatch[] = [];
   private readonly retryQueue: Retry[] = [];
@@ -268,26 +328,11 @@ export class Pool {
 
   private constructor(bytes: Uint8Array, opts: ResolvedOptions) {
     // Validate in this thread first: a bad bundle fails here with its own code, not in N workers.
-    const envelope = decodeEnvelope(bytes);
-    const verifiedKey = opts.trustedKeys ? verifyEnvelope(envelope, parseTrustedKeys(opts.trustedKeys)) : undefined;
-    const payload = decodePayload(envelope);
-    const meta = payload.meta as Partial<BundleMeta>;
-    this.info = {
-      name: String(meta.name ?? ''),
-      version: String(meta.version ?? ''),
-      created: String(meta.created ?? ''),
-      generator: String(meta.generator ?? ''),
-      sha256: hex(envelope.sha256),
-      ...(verifiedKey ? { keyId: verifiedKey } : envelope.keyId ? { keyId: envelope.keyId } : {}),
-      verified: verifiedKey !== undefined,
-    };
-    this.schema = FeatureSchema.fromBundle(payload.features);
-    this.models = new Map(validateModels(payload.models, this.schema.size).map((t) => [t.id, { id: t.id, nOutputs: t.nOutputs }]));
-    this.hasDecisions = payload.decisions !== undefined;
+    this.current = poolBundle(bytes, opts);
     this.opts = opts;
     this.threads = opts.threads;
     this.capacity = opts.threads + opts.maxQueue;
-    const workerData: WorkerInit = { bundle: bytes, wasm: opts.wasm, ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}) };
+    const workerData: WorkerInit = { bundle: bytes, wasm: opts.wasm, limits: opts.limits, ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}) };
     this.piscina = new Piscina({
       filename: locateWorker(),
       minThreads: opts.threads,
@@ -312,7 +357,7 @@ export class Pool {
   /** Starts `threads` workers, each loading the bundle once; resolves when they all have. */
   static async create(options: PoolOptions): Promise<Pool> {
     const opts = resolveOptions(options);
-    const bytes = typeof options.bundle === 'string' ? await readBundleFile(options.bundle) : options.bundle.slice();
+    const bytes = typeof options.bundle === 'string' ? await readBundleFile(options.bundle, opts.limits) : options.bundle.slice();
     const pool = new Pool(bytes, opts);
     try {
       await pool.ready();
@@ -323,9 +368,83 @@ export class Pool {
     return pool;
   }
 
-  /** Ids of the bundle's models, in bundle order. */
+  /** Identity of the bundle new calls run on. */
+  get info(): BundleInfo {
+    return this.current.info;
+  }
+
+  /** The current bundle's feature schema: rows given to score() are vectors in this order. */
+  get schema(): FeatureSchema {
+    return this.current.schema;
+  }
+
+  /** Whether the current bundle has actions to decide on (pool.decide). */
+  get hasDecisions(): boolean {
+    return this.current.hasDecisions;
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<Limits> {
+    return this.opts.limits;
+  }
+
+  /** Ids of the current bundle's models, in bundle order. */
   get modelIds(): string[] {
-    return [...this.models.keys()];
+    return [...this.current.models.keys()];
+  }
+
+  /**
+   * Replaces the bundle (a path or bytes) for new calls, atomically: the
+   * bundle is read and fully validated here (with the pool's trusted keys
+   * and limits, or `opts`'), every worker is asked to load it (a worker
+   * that does not get the request loads it before its first task on it),
+   * then new calls run on it. Calls made before finish on the bundle they
+   * started with: no call fails or mixes bundles, and every pool.decide
+   * result names its bundle (`bundle`). A bundle that fails any check
+   * throws its typed error and the pool stays on the old bundle. Swaps run
+   * one at a time, in call order.
+   */
+  swap(bundle: string | Uint8Array, opts: PoolSwapOptions = {}): Promise<PoolSwapEvent> {
+    const run = this.swapChain.then(() => this.swapNow(bundle, opts));
+    this.swapChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async swapNow(bundle: string | Uint8Array, swapOpts: PoolSwapOptions): Promise<PoolSwapEvent> {
+    const t0 = performance.now();
+    this.checkOpen();
+    if (swapOpts === null || typeof swapOpts !== 'object') throw new NextbestError('OPTION_INVALID', 'swap options must be an object { trustedKeys?, limits? }');
+    for (const k of Object.keys(swapOpts)) {
+      if (k !== 'trustedKeys' && k !== 'limits') throw new NextbestError('OPTION_INVALID', `unknown swap option "${k.slice(0, 40)}"; known: trustedKeys, limits (the rest stays as the pool was created)`, { option: k.slice(0, 40) });
+    }
+    const opts: ResolvedOptions = { ...this.opts };
+    if (swapOpts.trustedKeys !== undefined) opts.trustedKeys = trustedKeysOption(swapOpts.trustedKeys);
+    if (swapOpts.limits !== undefined) opts.limits = resolveLimits(swapOpts.limits);
+    let bytes: Uint8Array;
+    if (typeof bundle === 'string') bytes = await readBundleFile(bundle, opts.limits);
+    else if (bundle instanceof Uint8Array) bytes = bundle.slice();
+    else throw new NextbestError('ARGUMENT_INVALID', 'a bundle must be a path or a Uint8Array (or Buffer) of bytes');
+    const next = poolBundle(bytes, opts);
+    const { previous: _older, ...before } = this.current.ref;
+    if (before.sha256 !== next.ref.sha256) next.ref.previous = before;
+    // Every worker loads it now (best effort: Piscina picks the worker of each ping), so the first calls do not wait for it.
+    const pings: Promise<unknown>[] = [];
+    for (let i = 0; i < this.threads; i++) pings.push(this.piscina.run({ kind: 'ping', bundle: next.ref } satisfies WorkerTask));
+    let answers: (PingResult | TaskFailure)[];
+    try {
+      answers = (await Promise.all(pings)) as (PingResult | TaskFailure)[];
+    } catch (e) {
+      this.checkOpen();
+      throw new NextbestError('WORKER_FAILED', `a worker died while loading the new bundle (${(e as Error)?.message ?? String(e)}); the pool stays on bundle ${this.current.info.sha256.slice(0, 16)}...`, {}, { cause: e });
+    }
+    for (const r of answers) {
+      if (!r.ok) throw taskError(r, 0, 0);
+    }
+    this.checkOpen();
+    const previous = this.current.info;
+    this.current = next; // the switch: calls made from here on run on the new bundle
+    this.opts = opts;
+    return { swap: ++this.swaps, previous, current: next.info, durationMs: performance.now() - t0 };
   }
 
   /** Values per row that score() returns for a model. */
@@ -346,10 +465,12 @@ export class Pool {
       for (const k of Object.keys(options)) {
         if (k !== 'model' && k !== 'out') throw new NextbestError('OPTION_INVALID', `unknown score option "${k.slice(0, 40)}"; known: model, out`, { option: k });
       }
+      const pb = this.current;
       const m = this.model(options.model);
-      const stride = this.schema.size;
+      const stride = pb.schema.size;
       if (!(rows instanceof Float32Array)) throw new NextbestError('ARGUMENT_INVALID', 'rows must be a Float32Array (row-major, one feature vector per row)');
       if (!Number.isInteger(n) || n < 0) throw new NextbestError('ARGUMENT_INVALID', `n must be a non-negative integer, got ${n}`);
+      checkLimit(this.opts.limits, 'batchSize', n, 'rows in one pool.score call');
       if (rows.length < n * stride) {
         throw new NextbestError('ROWS_SHAPE', `rows holds ${rows.length} values but ${n} rows of ${stride} features need ${n * stride}`, {
           expected: n * stride,
@@ -360,7 +481,7 @@ export class Pool {
       if (out !== undefined && (!(out instanceof Float32Array) || out.length < n * m.nOutputs)) {
         throw new NextbestError('ROWS_SHAPE', `out must be a Float32Array of at least ${n * m.nOutputs} values`);
       }
-      return this.submit(new ScoreBatch(m.id, rows, n, stride, m.nOutputs, out));
+      return this.submit(new ScoreBatch(m.id, rows, n, stride, m.nOutputs, out), pb);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -387,9 +508,11 @@ export class Pool {
     try {
       this.checkOpen();
       if (!Array.isArray(requests)) throw new NextbestError('ARGUMENT_INVALID', `decide takes an array of requests { customerId?, features, context, state? }, got ${requests === null ? 'null' : typeof requests}`);
+      checkLimit(this.opts.limits, 'batchSize', requests.length, 'requests in one pool.decide call');
       const opts = resolveDecideOptions(options, requests.length);
-      if (!this.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
-      return this.submit(new DecideBatch(requests, this.schema, opts));
+      const pb = this.current;
+      if (!pb.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${pb.info.name} has no actions: add an actions section to its spec to decide`);
+      return this.submit(new DecideBatch(requests, pb.schema, opts), pb);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -403,8 +526,9 @@ export class Pool {
   decideLines(texts: readonly string[], lines: Float64Array, options: DecideLinesOptions): Promise<DecideLinesResult> {
     try {
       this.checkOpen();
-      if (!this.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${this.info.name} has no actions: add an actions section to its spec to decide`);
-      return this.submit(new DecideLinesBatch(texts, lines, options));
+      const pb = this.current;
+      if (!pb.hasDecisions) throw new NextbestError('DECISIONS_MISSING', `bundle ${pb.info.name} has no actions: add an actions section to its spec to decide`);
+      return this.submit(new DecideLinesBatch(texts, lines, options), pb);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -460,7 +584,7 @@ export class Pool {
   /** Waits until every worker has loaded the bundle (or reports why it could not). */
   private async ready(): Promise<void> {
     const pings: Promise<unknown>[] = [];
-    for (let i = 0; i < this.threads; i++) pings.push(this.piscina.run({ kind: 'ping' } satisfies WorkerTask));
+    for (let i = 0; i < this.threads; i++) pings.push(this.piscina.run({ kind: 'ping', bundle: this.current.ref } satisfies WorkerTask));
     for (const r of (await Promise.all(pings)) as (PingResult | TaskFailure)[]) {
       if (!r.ok) throw taskError(r, 0, 0);
     }
@@ -471,19 +595,21 @@ export class Pool {
   }
 
   private model(id: string | undefined): PoolModel {
+    const models = this.current.models;
     if (id === undefined) {
-      if (this.models.size === 1) return this.models.values().next().value!;
+      if (models.size === 1) return models.values().next().value!;
       throw new NextbestError(
         'MODEL_UNKNOWN',
-        `the bundle holds ${this.models.size} models (${this.modelIds.join(', ') || 'none'}); pass { model } to pick one`,
+        `the bundle holds ${models.size} models (${this.modelIds.join(', ') || 'none'}); pass { model } to pick one`,
       );
     }
-    const m = typeof id === 'string' ? this.models.get(id) : undefined;
+    const m = typeof id === 'string' ? models.get(id) : undefined;
     if (!m) throw new NextbestError('MODEL_UNKNOWN', `no model "${String(id).slice(0, 64)}" in bundle ${this.info.name}; it has: ${this.modelIds.join(', ') || 'none'}`);
     return m;
   }
 
-  private submit<R>(batch: Batch<R, any>): Promise<R> {
+  private submit<R>(batch: Batch<R, any>, pb: PoolBundle): Promise<R> {
+    batch.bundle = pb.ref;
     if (!batch.maybeFinish()) {
       this.live.add(batch);
       this.waiting.push(batch);
@@ -551,6 +677,7 @@ export class Pool {
       this.settle(b, e);
       return;
     }
+    made.task.bundle = b.bundle;
     if (this.opts.faults.length > 0) {
       const fault = this.faultFor(start, end);
       if (fault !== undefined) made.task.fault = fault;
@@ -569,6 +696,8 @@ export class Pool {
     if (this.state === 'destroyed') return;
     if (!res.ok) {
       this.settle(b, taskError(res as TaskFailure, start, end));
+    } else if ((res as { bundle?: string }).bundle !== b.bundleSha) {
+      this.settle(b, new NextbestError('WORKER_FAILED', `a worker answered rows ${start}..${end - 1} from bundle ${String((res as { bundle?: string }).bundle).slice(0, 16)}..., the call runs on ${b.bundleSha.slice(0, 16)}...`));
     } else {
       this.computeNs += (res as { computeNs: number }).computeNs;
       const ns = (res as { computeNs: number }).computeNs / (end - start);
@@ -623,13 +752,5 @@ export class Pool {
       this.drained = null;
       d();
     }
-  }
-}
-
-async function readBundleFile(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new NextbestError('ARGUMENT_INVALID', `cannot read bundle ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -14,6 +14,7 @@
  */
 import type { WasmVariant } from '../runtime/wasm.js';
 import type { Decision } from '../decide/types.js';
+import type { Limits } from '../limits.js';
 
 /** workerData of every worker: the bundle bytes, handed over once per worker start. */
 export interface WorkerInit {
@@ -21,24 +22,52 @@ export interface WorkerInit {
   wasm: WasmVariant;
   /** PEM public keys: the worker's engine verifies the signature too. */
   trustedKeys?: string[];
+  /** The pool's limits (resolved). */
+  limits?: Readonly<Limits>;
+}
+
+/**
+ * The bundle a task must run on (pool.swap): its sha256 and its bytes in a
+ * SharedArrayBuffer, so that every task can name it without a copy. A
+ * worker keeps engines of the few bundles it used last; a task whose
+ * bundle it has not loaded yet loads it first (from these bytes, with the
+ * task's trusted keys and limits), so no task depends on which worker
+ * runs it or on what that worker ran before.
+ */
+export interface BundleRef {
+  sha256: string;
+  bytes: Uint8Array;
+  /** The keys and limits the pool checked the bundle with (key rotation and limits change with swaps). */
+  trustedKeys?: string[];
+  limits?: Readonly<Limits>;
+  /**
+   * The bundle the pool served before this one (one level: its own
+   * `previous` is left out): customer state written under it, carried by
+   * requests, is migrated as an engine that swapped would.
+   */
+  previous?: BundleRef;
+}
+
+/** What every task carries: its bundle (absent: the worker's initial bundle). */
+interface TaskBase {
+  bundle?: BundleRef;
+  fault?: WorkerFault;
 }
 
 /** Test hook: make the worker die while it runs a task. */
 export type WorkerFault = 'exit' | 'crash' | 'oom';
 
 /** Answers with the worker's engine status; used to wait until every worker has loaded its bundle. */
-export interface PingTask {
+export interface PingTask extends TaskBase {
   kind: 'ping';
-  fault?: WorkerFault;
 }
 
 /** Scores `n` rows (schema order, row-major) with one model: transformed outputs, n * nOutputs values. */
-export interface ScoreTask {
+export interface ScoreTask extends TaskBase {
   kind: 'score';
   model: string;
   rows: Float32Array;
   n: number;
-  fault?: WorkerFault;
 }
 
 /**
@@ -48,7 +77,7 @@ export interface ScoreTask {
  * request is decided on the state it carries, else as a customer without
  * history: workers keep no customer state.
  */
-export interface DecideTask {
+export interface DecideTask extends TaskBase {
   kind: 'decide';
   n: number;
   rows: Float32Array;
@@ -59,7 +88,6 @@ export interface DecideTask {
   seeds: Float64Array | null;
   limit?: number;
   explain?: boolean;
-  fault?: WorkerFault;
 }
 
 /**
@@ -67,7 +95,7 @@ export interface DecideTask {
  * formatted in the worker (src/cli/decide-lines.ts), so the CLI's main
  * thread only moves text. Each line becomes its whole output row.
  */
-export interface DecideLinesTask {
+export interface DecideLinesTask extends TaskBase {
   kind: 'decideLines';
   texts: string[];
   /** The input line number of each text (output rows name it; seeds add it). */
@@ -81,7 +109,6 @@ export interface DecideLinesTask {
   explain?: boolean;
   /** Exploration seed: the request on line L uses seed + L. */
   seed?: number;
-  fault?: WorkerFault;
 }
 
 export type WorkerTask = PingTask | ScoreTask | DecideTask | DecideLinesTask;
@@ -90,10 +117,13 @@ export interface PingResult {
   ok: true;
   threadId: number;
   computeNs: number;
+  /** sha256 of the bundle the worker's engine for this task runs (every result says it). */
+  bundle: string;
 }
 
 export interface ScoreResult {
   ok: true;
+  bundle: string;
   output: Float32Array;
   /** Time the engine spent on the rows, in the worker: the pool sizes chunks from it. */
   computeNs: number;
@@ -104,6 +134,7 @@ export type DecideItem = { ok: true; decision: Decision } | TaskFailure;
 
 export interface DecideResult {
   ok: true;
+  bundle: string;
   /** One item per request of the task, in order. */
   items: DecideItem[];
   computeNs: number;
@@ -111,6 +142,7 @@ export interface DecideResult {
 
 export interface DecideLinesResult {
   ok: true;
+  bundle: string;
   /** Each line's output row, newline included. */
   out: string[];
   /** 1 where the row is an error row. */

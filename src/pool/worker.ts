@@ -6,16 +6,27 @@
  * reported by every task (the pool validated it already, so this means a
  * version mismatch between the pool and the worker build), never thrown:
  * a throwing worker would be replaced and fail again, forever.
+ *
+ * Hot reload (pool.swap): every task names the bundle it must run on
+ * (protocol.ts BundleRef). The worker keeps engines of the last few bundles
+ * it ran (ENGINES); a task for another bundle loads that bundle first, so a
+ * worker switches between two tasks, never within one, and every result
+ * says which bundle computed it.
  */
 import { workerData, threadId } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { Engine } from '../engine.js';
+import { LoadedBundle } from '../runtime/loaded-bundle.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { NextbestError } from '../errors.js';
 import type { DecideOptions, DecisionRequest } from '../decide/types.js';
 import { decideLines } from '../cli/decide-lines.js';
-import type { DecideItem, DecideResult, DecideTask, PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+import type { BundleRef, DecideItem, DecideResult, DecideTask, PingResult, ScoreResult, ScoreTask, TaskFailure, WorkerFault, WorkerInit, WorkerTask } from './protocol.js';
+
+/** Engines a worker keeps (the current bundle, the one before it for calls still running on it, one being prepared). */
+const ENGINES = 3;
 
 /** A result whose typed arrays are transferred back, not copied (Piscina's transferable protocol). */
 class Transfer<T> {
@@ -65,7 +76,7 @@ function score(engine: Engine, task: ScoreTask): Transfer<ScoreResult> | TaskFai
     const t0 = performance.now();
     const output = engine.scoreBatch(task.model, task.rows, task.n);
     const computeNs = Math.round((performance.now() - t0) * 1e6);
-    return move(new Transfer<ScoreResult>({ ok: true, output, computeNs }, [output.buffer])) as Transfer<ScoreResult>;
+    return move(new Transfer<ScoreResult>({ ok: true, bundle: engine.info.sha256, output, computeNs }, [output.buffer])) as Transfer<ScoreResult>;
   } catch (e) {
     return failure(e);
   }
@@ -101,24 +112,56 @@ function decide(engine: Engine, task: DecideTask): DecideResult | TaskFailure {
   } catch (e) {
     return failure(e);
   }
-  return { ok: true, items, computeNs: Math.round((performance.now() - t0) * 1e6) };
+  return { ok: true, bundle: engine.info.sha256, items, computeNs: Math.round((performance.now() - t0) * 1e6) };
 }
 
 async function start(): Promise<(task: WorkerTask) => unknown> {
   const init = workerData as WorkerInit;
-  let engine: Engine | null = null;
-  let loadError: TaskFailure | null = null;
-  try {
-    engine = await Engine.load(init.bundle, { wasm: init.wasm, ...(init.trustedKeys ? { trustedKeys: init.trustedKeys } : {}) });
-  } catch (e) {
-    loadError = failure(e);
-  }
-  return function runTask(task: WorkerTask) {
-    if (task.fault !== undefined) return injectFault(task.fault);
-    if (engine === null) return loadError!;
+  /** Engines by bundle sha256 (a promise while loading), least recently used first. */
+  const engines = new Map<string, Engine | Promise<Engine | TaskFailure>>();
+  const load = (bytes: Uint8Array, trustedKeys: string[] | undefined, limits: WorkerInit['limits']): Promise<Engine | TaskFailure> =>
+    Engine.load(bytes, { wasm: init.wasm, ...(trustedKeys ? { trustedKeys } : {}), ...(limits ? { limits } : {}) }).catch((e: unknown) => failure(e));
+  const initial = await load(init.bundle, init.trustedKeys, init.limits);
+  if (initial instanceof Engine) engines.set(initial.info.sha256, initial);
+  const engineFor = (ref: BundleRef | undefined): Engine | TaskFailure | Promise<Engine | TaskFailure> => {
+    if (ref === undefined) return initial;
+    // keyed by the bundle and the one before it: which earlier layout the engine migrates from is part of what it is
+    const sha = ref.previous === undefined ? ref.sha256 : `${ref.sha256}/${ref.previous.sha256}`;
+    let e = engines.get(sha);
+    if (e !== undefined) {
+      engines.delete(sha); // most recently used goes last
+    } else {
+      // a copy out of the shared buffer: the engine owns its bytes
+      const loading = load(ref.bytes.slice(), ref.trustedKeys, ref.limits).then((x) => {
+        if (x instanceof Engine && ref.previous !== undefined) {
+          // the layout of the bundle before: its state migrates, as in an engine that swapped (validated by the pool already)
+          try {
+            x.migrator.remember(new LoadedBundle(ref.previous.bytes.slice(), { wasm: init.wasm, limits: ref.previous.limits ?? DEFAULT_LIMITS }).stateShape);
+          } catch (e) {
+            return failure(e);
+          }
+        }
+        return x;
+      });
+      loading.then((x) => {
+        if (engines.get(sha) !== loading) return; // evicted meanwhile
+        if (x instanceof Engine) engines.set(sha, x);
+        else engines.delete(sha); // a failure is not kept: the next task tries again and reports it again
+      });
+      e = loading;
+    }
+    engines.set(sha, e);
+    while (engines.size > ENGINES) engines.delete(engines.keys().next().value!);
+    return e;
+  };
+  const run = (engine: Engine | TaskFailure, task: WorkerTask, ref: BundleRef | undefined): unknown => {
+    if (!(engine instanceof Engine)) return engine;
+    if (ref !== undefined && engine.info.sha256 !== ref.sha256) {
+      return failure(new NextbestError('BUNDLE_CHECKSUM', `the bundle a task named (sha256 ${ref.sha256.slice(0, 16)}...) loaded as ${engine.info.sha256.slice(0, 16)}...`));
+    }
     switch (task.kind) {
       case 'ping':
-        return { ok: true, threadId, computeNs: 0 } satisfies PingResult;
+        return { ok: true, threadId, computeNs: 0, bundle: engine.info.sha256 } satisfies PingResult;
       case 'score':
         return score(engine, task);
       case 'decide':
@@ -132,6 +175,12 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
       default:
         return failure(new NextbestError('ARGUMENT_INVALID', `unknown pool task kind ${JSON.stringify((task as { kind: unknown }).kind)}`));
     }
+  };
+  return function runTask(task: WorkerTask) {
+    if (task.fault !== undefined) return injectFault(task.fault);
+    const e = engineFor(task.bundle);
+    // the bundle's engine is ready (the usual case): run synchronously; else after it loaded
+    return e instanceof Promise ? e.then((engine) => run(engine, task, task.bundle)) : run(e, task, task.bundle);
   };
 }
 

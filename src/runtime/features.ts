@@ -6,6 +6,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { ceilingError, checkInputString, DEFAULT_LIMITS, LIMIT_CEILINGS, limitError, type Limits } from '../limits.js';
 
 export type FeatureType = 'numeric' | 'categorical';
 
@@ -29,7 +30,7 @@ export interface EncodeOptions {
 export type FeatureValue = number | string | boolean | null | undefined;
 export type FeatureObject = Record<string, FeatureValue>;
 
-const MAX_FEATURES = 1 << 16;
+const MAX_FEATURES = LIMIT_CEILINGS.features;
 const hasOwn = Object.prototype.hasOwnProperty;
 
 export class FeatureSchema {
@@ -50,7 +51,7 @@ export class FeatureSchema {
   constructor(defs: readonly FeatureDef[]) {
     if (!Array.isArray(defs)) throw new NextbestError('ARGUMENT_INVALID', 'a feature schema is an array of { name, type }');
     if (defs.length > MAX_FEATURES) {
-      throw new NextbestError('LIMIT_EXCEEDED', `a schema may have at most ${MAX_FEATURES} features, got ${defs.length}`);
+      throw ceilingError('features', defs.length, 'features of a schema');
     }
     const index = new Map<string, number>();
     const clean: FeatureDef[] = [];
@@ -99,6 +100,12 @@ export class FeatureSchema {
     this.shapeIndex = new Int32Array(defs.length);
   }
 
+  /**
+   * @internal The input limits of the engine that loaded this schema
+   * (stringLength, features): set by the loader, the defaults otherwise.
+   */
+  limits: Readonly<Limits> = DEFAULT_LIMITS;
+
   get size(): number {
     return this.defs.length;
   }
@@ -133,11 +140,16 @@ export class FeatureSchema {
     out.fill(NaN, offset, offset + n);
     const categorical = this.categorical;
     let at = 0; // position among the object's feature keys
+    let skipped = 0;
     for (const key in obj) {
       if (!hasOwn.call(obj, key)) continue;
       const i = this.indexAt(key, at);
       if (i < 0) {
-        if (opts?.ignoreUnknown) continue;
+        if (opts?.ignoreUnknown) {
+          if (++skipped + at > this.limits.features) throw limitError(this.limits, 'features', skipped + at, 'keys of a feature object (ignoreUnknown)');
+          continue;
+        }
+        checkInputString(this.limits, key, 'a feature name');
         throw new NextbestError(
           'FEATURE_UNKNOWN',
           `unknown feature "${key.slice(0, 100)}"; the schema has ${n} features (${this.names.slice(0, 8).join(', ')}${n > 8 ? ', ...' : ''}). Pass { ignoreUnknown: true } to skip extra keys.`,
@@ -173,6 +185,7 @@ export class FeatureSchema {
         const dict = this.dicts[i];
         const code = dict ? dict.get(v) : undefined;
         if (code !== undefined) return code;
+        checkInputString(this.limits, v, `a value of feature "${def.name}"`);
         if (opts?.unknownCategory === 'missing') return NaN;
         throw new NextbestError(
           'FEATURE_CATEGORY',

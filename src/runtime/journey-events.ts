@@ -26,9 +26,16 @@ export interface EventTypeEncoder {
 
 /**
  * The encoder of one event type. `onInvalid` runs before an attribute error
- * is thrown (the runtime counts invalid events).
+ * is thrown (the runtime counts invalid events); `checkString` refuses an
+ * unknown string over the engine's input limits.
  */
-export function eventTypeEncoder(index: number, def: EventTypeDef, opts: EncodeOptions | undefined, onInvalid: () => void): EventTypeEncoder {
+export function eventTypeEncoder(
+  index: number,
+  def: EventTypeDef,
+  opts: EncodeOptions | undefined,
+  onInvalid: () => void,
+  checkString: (s: string, what: string) => void,
+): EventTypeEncoder {
   const attrs = def.attributes;
   const dicts = attrs.map((a) => (a.categories ? new Map(a.categories.map((c, i) => [c, i])) : null));
   const sizes = attrs.map((a) => (a.categories ? a.categories.length : 1 << 24));
@@ -51,6 +58,12 @@ export function eventTypeEncoder(index: number, def: EventTypeDef, opts: EncodeO
       if (typeof v === 'string') {
         const code = dict?.get(v);
         if (code !== undefined) return code;
+        try {
+          checkString(v, `attribute "${a.name}" of event "${def.name}"`); // LIMIT_EXCEEDED for an input string over the limit
+        } catch (e) {
+          onInvalid();
+          throw e;
+        }
         if (dict && missingUnknown) x = NaN;
         else
           x = fail(

@@ -10,6 +10,7 @@
  */
 import { NextbestError } from '../errors.js';
 import { describe } from '../bundle/binary.js';
+import { checkInputString } from '../limits.js';
 import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
@@ -18,6 +19,7 @@ import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type JourneyS
 import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
 import { SlabStore } from '../state/slab.js';
+import { MigratingStore } from '../state/migrating-store.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
 import { eventTypeEncoder, type EventTypeEncoder } from './journey-events.js';
@@ -315,7 +317,7 @@ export class JourneyRuntime {
     this.header = [...this.fresh.subarray(0, 8)];
     this.stateView = new Uint8Array(wasm.memory.buffer, this.statePtr, v.state.size);
     const countInvalid = () => void this.stats.invalid++;
-    v.set.events.forEach((def, index) => this.types.set(def.name, eventTypeEncoder(index, def, encode, countInvalid)));
+    v.set.events.forEach((def, index) => this.types.set(def.name, eventTypeEncoder(index, def, encode, countInvalid, (str, what) => checkInputString(schema.limits, str, what))));
     const ex = wasm.exports as unknown as Record<string, unknown>;
     this.observeFn = raw(ex.journeyObserve);
     this.advanceFn = raw(ex.journeyAdvance);
@@ -379,6 +381,12 @@ export class JourneyRuntime {
     const typeName = event.type;
     const enc = typeof typeName === 'string' ? this.types.get(typeName) : undefined;
     if (enc === undefined) {
+      try {
+        checkInputString(this.schema.limits, typeName, 'an event type');
+      } catch (e) {
+        this.stats.invalid++;
+        throw e;
+      }
       const known = [...this.types.keys()];
       this.invalid(
         'EVENT_TYPE',
@@ -472,7 +480,11 @@ export class JourneyRuntime {
   /** Observes an event for a customer whose state lives in `store`. */
   observe(store: StateStore, customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
     checkCustomerId(customerId);
-    if (store instanceof SlabStore && store.wasm === this.wasm) return this.observeSlot(store, customerId, event, opts);
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const r = this.observeSlot(slab, customerId, event, opts);
+      if (r !== undefined) return r;
+    }
     let s = store.get(customerId);
     if (s !== undefined) this.checkState(s);
     const r = this.run(event, opts, s ?? this.fresh);
@@ -485,11 +497,32 @@ export class JourneyRuntime {
     return { matches: this.afterCall(false) };
   }
 
-  /** observe on a slab store of this instance: the kernel runs on the customer's slot in place (no copies). */
-  private observeSlot(store: SlabStore, customerId: string, event: JourneyEvent, opts: ObserveOptions | undefined): ObserveResult {
+  /** The slab store behind `store` (the engine wraps it for migrations) when its slots are in this instance's memory. */
+  private slabOf(store: StateStore): SlabStore | undefined {
+    const inner = store instanceof MigratingStore ? store.inner : store;
+    return inner instanceof SlabStore && inner.wasm === this.wasm ? inner : undefined;
+  }
+
+  /** The slot's header is this bundle's (else the caller takes the generic path, which migrates or refuses it). */
+  private slotIsOurs(p: number): boolean {
+    const u8 = this.wasm.u8;
+    const h = this.header;
+    return (
+      u8[p] === h[0] && u8[p + 1] === h[1] && u8[p + 2] === h[2] && u8[p + 3] === h[3] &&
+      u8[p + 4] === h[4] && u8[p + 5] === h[5] && u8[p + 6] === h[6] && u8[p + 7] === h[7]
+    );
+  }
+
+  /**
+   * observe on a slab store of this instance: the kernel runs on the
+   * customer's slot in place (no copies). Undefined when the slot holds bytes
+   * of another layout (put there by set): the generic path handles them.
+   */
+  private observeSlot(store: SlabStore, customerId: string, event: JourneyEvent, opts: ObserveOptions | undefined): ObserveResult | undefined {
     const type = this.encodeEvent(event); // before the slot: a refused event creates no customer
     this.loadFeatures(opts?.features);
-    const p = this.checkSlot(store.slot(customerId, true));
+    const p = store.slot(customerId, true);
+    if (!this.slotIsOurs(p)) return undefined;
     let r: number;
     try {
       r = this.observeFn(this.table, p, type, this.framePtr, this.featuresPtr, this.outPtr);
@@ -549,9 +582,11 @@ export class JourneyRuntime {
   /** Fires a stored customer's deadlines; the state is written back only when something happened. */
   advance(store: StateStore, customerId: string, now: number): JourneyMatch[] {
     checkCustomerId(customerId);
-    if (store instanceof SlabStore && store.wasm === this.wasm) {
-      const p = store.slot(customerId, false);
-      return p === 0 ? EMPTY : this.advanceSlot(p, now);
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const p = slab.slot(customerId, false);
+      if (p === 0) return EMPTY;
+      if (this.slotIsOurs(p)) return this.advanceSlot(p, now);
     }
     const s = store.get(customerId);
     if (s === undefined) return EMPTY;
@@ -577,35 +612,49 @@ export class JourneyRuntime {
    * are skipped (counted in the returned summary of advanceAll).
    */
   *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
-    if (store instanceof SlabStore && store.wasm === this.wasm) {
+    const slab = this.slabOf(store);
+    if (slab === store) {
       checkNow(now);
-      for (const slot of store.liveSlots()) {
-        const customerId = store.slotId(slot)!;
-        let matches: JourneyMatch[];
-        try {
-          matches = this.advanceSlot(store.slotPointer(slot), now);
-        } catch (e) {
-          if (e instanceof NextbestError && e.code === 'STATE_INVALID') continue;
-          throw e;
-        }
-        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) store.touchSlot(slot); // as a write by set would
+      for (const slot of slab.liveSlots()) {
+        const customerId = slab.slotId(slot)!;
+        const p = slab.slotPointer(slot);
+        if (!this.slotIsOurs(p)) continue; // not of this bundle's layout: skipped
+        const matches = this.advanceSlot(p, now);
+        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) slab.touchSlot(slot); // as a write by set would
         if (matches.length > 0) yield { customerId, matches };
       }
       return;
     }
     const ids = Array.from(store.keys());
-    const peek = typeof store.peek === 'function' ? store.peek.bind(store) : store.get.bind(store);
     for (const customerId of ids) {
-      const s = peek(customerId);
-      if (s === undefined) continue;
-      try {
-        this.checkState(s);
-      } catch {
-        continue;
-      }
-      const matches = this.advanceStored(store, customerId, s, now);
+      const matches = this.sweepOne(store, customerId, now);
       if (matches.length > 0) yield { customerId, matches };
     }
+  }
+
+  /**
+   * One customer of a sweep: read without refreshing recency when the store
+   * can, skipped (no matches) when gone or not of this bundle's layout.
+   */
+  sweepOne(store: StateStore, customerId: string, now: number): JourneyMatch[] {
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const p = slab.peekSlot(customerId);
+      if (p === 0) return EMPTY;
+      if (this.slotIsOurs(p)) {
+        const matches = this.advanceSlot(p, now);
+        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) slab.slot(customerId, false); // as a write by set would
+        return matches;
+      }
+    }
+    const s = typeof store.peek === 'function' ? store.peek(customerId) : store.get(customerId);
+    if (s === undefined) return EMPTY;
+    try {
+      this.checkState(s);
+    } catch {
+      return EMPTY;
+    }
+    return this.advanceStored(store, customerId, s, now);
   }
 
   advanceAll(store: StateStore, now: number): Map<string, JourneyMatch[]> {

@@ -139,7 +139,7 @@ export class WasmInstance {
     const ptr = align(this.top, alignment);
     const end = ptr + bytes;
     if (end > 0x7fff0000) {
-      throw new NextbestError('LIMIT_EXCEEDED', `tables need ${end} bytes of wasm memory, more than the 2 GiB the kernels address`);
+      throw new NextbestError('LIMIT_EXCEEDED', `tables need ${end} bytes of wasm memory, more than the 2 GiB the kernels address`, { limit: 'wasmMemory', value: end, max: 2 ** 31 });
     }
     const have = this.memory.buffer.byteLength;
     if (end > have) {

@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { NextbestError } from '../errors.js';
 import { requireNumber, requireObject } from '../models/table.js';
+import { LIMIT_CEILINGS } from '../limits.js';
 
 export const STATE_MAGIC = 0x53420001;
 export const STATE_HEADER_SIZE = 8;
@@ -65,7 +66,7 @@ export function layoutToBundle(l: StateLayout): Record<string, unknown> {
 }
 
 /** Validates the state section of a bundle: sections inside the size, in order, not overlapping. */
-export function validateLayout(section: unknown, maxBytes = 1 << 20): StateLayout {
+export function validateLayout(section: unknown, maxBytes = LIMIT_CEILINGS.stateBytes): StateLayout {
   const o = requireObject(section, 'state');
   const size = requireNumber(o.size, 'state.size', { integer: true, min: STATE_HEADER_SIZE, max: maxBytes });
   const hash = requireNumber(o.hash, 'state.hash', { integer: true, min: 0, max: 0xffffffff });

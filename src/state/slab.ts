@@ -1,5 +1,5 @@
 /**
- * The engine's default state store: customer states kept in the engine's wasm
+ * The in-wasm state store (Engine option `memoryStore: { wasm: true }`): customer states kept in the engine's wasm
  * linear memory, in a slab of fixed-size slots (one per customer, the bundle's
  * state size), so that journeys and advance run the kernel on a customer's
  * slot in place: no copy in or out, no typed array per customer.

@@ -45,7 +45,7 @@ describe('decision API', () => {
     const d = (req: unknown, opts?: unknown) => codeOf(() => e.decide(req as never, opts as never));
     expect(d(ok)).toBe('no error');
     expect(d({ ...ok, context: { channel: 'app' } })).toBe('TIME_INVALID: context.now is required: the decision time in epoch milliseconds');
-    expect(d({ ...ok, context: { now: NaN } })).toBe('TIME_INVALID: context.now must be the decision time in epoch milliseconds (a finite number), got number null');
+    expect(d({ ...ok, context: { now: NaN } })).toBe('TIME_INVALID: context.now must be the decision time in epoch milliseconds (a finite number), got number NaN');
     expect(d({ ...ok, context: { now: '2026-01-01' } })).toMatch(/^TIME_INVALID: .*got string "2026-01-01"/);
     expect(d({ ...ok, context: { now: Infinity } })).toMatch(/^TIME_INVALID/);
     expect(d({ ...ok, context: { now: NOW, channel: 'emial' } })).toBe('CHANNEL_UNKNOWN: unknown channel "emial"; did you mean "email"?; the channels are app, email');

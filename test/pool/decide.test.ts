@@ -52,15 +52,16 @@ function single(req: PoolDecideRequest, opts: { seed?: number; explain?: boolean
   const { state, customerId: _id, ...rest } = req;
   try {
     const decision = state === undefined ? engine.decide(rest, opts) : engine.decideState(state, rest, opts).decision;
-    return { ok: true, decision };
+    return { ok: true, decision, bundle: engine.info.sha256 };
   } catch (e) {
-    return { ok: false, error: e as NextbestError };
+    return { ok: false, error: e as NextbestError, bundle: engine.info.sha256 };
   }
 }
 
 /** Equal decisions: same actions and factors bit for bit (Object.is on every number), same explanation. */
 function expectSame(got: PoolDecision, want: PoolDecision, i: number): void {
   expect(got.ok, `request ${i}`).toBe(want.ok);
+  expect(got.bundle).toBe(want.bundle);
   if (!got.ok || !want.ok) {
     expect((got as { error: NextbestError }).error.code, `request ${i}`).toBe((want as { error: NextbestError }).error.code);
     expect((got as { error: NextbestError }).error.message).toBe((want as { error: NextbestError }).error.message);

@@ -1,5 +1,5 @@
 /**
- * SlabStore, the engine's default store (states in wasm memory): CLOCK
+ * SlabStore (`memoryStore: { wasm: true }`: states in wasm memory): CLOCK
  * eviction, TTL (lazy, by the hand, by sweep), capacity, slot reuse, copies
  * through the StateStore interface, and the state bytes it keeps equal to the
  * pure form's on random streams (both builds, customers interleaved, memory
@@ -40,7 +40,7 @@ const PER = 80; // events per customer in the random streams
 
 async function engine(memoryStore: Record<string, unknown> = {}, wasm: 'release' | 'debug' = 'release'): Promise<Engine> {
   const payload = compileSpec(new SpecSource(SPEC, 'slab.yaml'), { created: 'fixed' });
-  return Engine.load(encodeBundle(payload), { wasm, memoryStore });
+  return Engine.load(encodeBundle(payload), { wasm, memoryStore: { wasm: true, ...memoryStore } });
 }
 
 /** Byte equality (fast: toEqual on typed arrays is slow for thousands of comparisons). */
@@ -55,7 +55,7 @@ function slab(e: Engine): SlabStore {
 }
 
 describe('SlabStore', () => {
-  it('is the default store of an engine whose bundle keeps customer state', async () => {
+  it('is the store of an engine given memoryStore: { wasm: true } (whose bundle keeps customer state)', async () => {
     const e = await engine();
     const s = slab(e);
     expect(s.stateSize).toBe(e.journeys!.stateSize);
@@ -189,7 +189,7 @@ describe('SlabStore', () => {
         const bytes = encodeBundle(payload);
         // a small cap on some seeds, so that eviction happens under the stream
         const cap = seed % 2 === 0 ? 20 : 1_000_000;
-        const e = await Engine.load(bytes, { wasm: variant, memoryStore: { maxEntries: cap } });
+        const e = await Engine.load(bytes, { wasm: variant, memoryStore: { wasm: true, maxEntries: cap } });
         const peer = await Engine.load(bytes, { wasm: variant, store: new MemoryStore({ maxEntries: 1_000_000 }) });
         const pure = new Map<string, Uint8Array>();
         const customers = 30;

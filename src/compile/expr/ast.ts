@@ -9,6 +9,8 @@
  * - `!`, `&&`, `||` are stored as `not`, `and`, `or`.
  */
 
+import { DEFAULT_LIMITS as ENGINE_DEFAULT_LIMITS, LIMIT_CEILINGS, type LimitName, type Limits } from '../../limits.js';
+
 /** Half-open character range [start, end) in the expression source. */
 export interface Span {
   start: number;
@@ -99,17 +101,45 @@ export interface ExprLimits {
   maxStack: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<ExprLimits> = Object.freeze({
-  maxSourceLength: 16_384,
-  maxDepth: 100,
-  maxCodeWords: 16_384,
-  maxConsts: 4096,
-  maxListLength: 1024,
-  maxStack: 64,
+/** The engine-wide limits' expression part (src/limits.ts holds the numbers). */
+export function exprLimitsOf(l: Readonly<Limits>): ExprLimits {
+  return {
+    maxSourceLength: l.exprSourceLength,
+    maxDepth: l.exprDepth,
+    maxCodeWords: l.exprCodeWords,
+    maxConsts: l.exprConsts,
+    maxListLength: l.exprListLength,
+    maxStack: l.exprStack,
+  };
+}
+
+/** The engine-wide limit (src/limits.ts) behind each expression limit. */
+export const EXPR_LIMIT_NAMES: Readonly<Record<keyof ExprLimits, LimitName>> = Object.freeze({
+  maxSourceLength: 'exprSourceLength',
+  maxDepth: 'exprDepth',
+  maxCodeWords: 'exprCodeWords',
+  maxConsts: 'exprConsts',
+  maxListLength: 'exprListLength',
+  maxStack: 'exprStack',
 });
 
+/**
+ * What EXPR_LIMIT says besides its message: `details.limit`, the engine-wide
+ * limit to raise (the option of engines, pools and the spec compiler).
+ */
+export function exprLimitDetails(name: keyof ExprLimits): { limit: LimitName } {
+  return { limit: EXPR_LIMIT_NAMES[name] };
+}
+
+/** The hint an EXPR_LIMIT message ends with. */
+export function exprLimitHint(name: keyof ExprLimits): string {
+  return ` (in engine, pool and spec compiler options: limits.${EXPR_LIMIT_NAMES[name]})`;
+}
+
+export const DEFAULT_LIMITS: Readonly<ExprLimits> = Object.freeze(exprLimitsOf(ENGINE_DEFAULT_LIMITS));
+
 /** Operand stack entries the wasm VM reserves (assembly/decide/rules.ts STACK_CAPACITY). */
-export const VM_STACK_CAPACITY = 256;
+export const VM_STACK_CAPACITY = LIMIT_CEILINGS.exprStack;
 
 export function typeName(t: ExprType): string {
   return t.kind === 'category' ? `category "${t.dict}"` : t.kind;

@@ -24,6 +24,7 @@ import { NextbestError } from '../../errors.js';
 import { readF64, readI32, readU8, toBin, describe } from '../../bundle/binary.js';
 import type { WasmInstance } from '../../runtime/wasm.js';
 import { VM_STACK_CAPACITY, type ExprType } from './ast.js';
+import { LIMIT_CEILINGS } from '../../limits.js';
 import { OP, OPERAND_WORDS, OPS, opWords } from './opcodes.js';
 
 const OP_JF_EQ_SK = OP.JF_EQ_SK!;
@@ -58,7 +59,7 @@ export interface ProgramFacts {
 
 export const PROGRAM_SECTION_VERSION = 1;
 const RESULT_KINDS = ['number', 'bool', 'category'] as const;
-const MAX_PROGRAM_WORDS = 1 << 20;
+const MAX_PROGRAM_WORDS = LIMIT_CEILINGS.exprCodeWords;
 
 /** Placed program header (assembly/decide/rules.ts). */
 export const PROGRAM_HEADER_BYTES = 32;

@@ -13,7 +13,7 @@
  */
 import { NextbestError } from '../../errors.js';
 import type { FeatureSchema } from '../../runtime/features.js';
-import { IDENT_PATTERN, KEYWORDS, type Ast, type Binding, type ExprEnv, type ExprLimits, type ExprOrigin, type ExprType } from './ast.js';
+import { exprLimitDetails, exprLimitHint, IDENT_PATTERN, KEYWORDS, type Ast, type Binding, type ExprEnv, type ExprLimits, type ExprOrigin, type ExprType } from './ast.js';
 import { analyzeProgram, type ProgramCode } from './bytecode.js';
 import { Checker, type TNode } from './checker.js';
 import { CodeGen } from './codegen.js';
@@ -80,16 +80,16 @@ export function compileExpr(source: string, env: ExprEnv, opts?: CompileOptions)
   const { typed } = checkExpr(source, env, opts);
   const whole = { start: 0, end: source.length };
   const { code, consts } = withStackGuard(source, opts?.origin, () => new CodeGen().program(fold(typed)));
-  const tooBig = (msg: string) => exprError('EXPR_LIMIT', msg, source, whole, opts?.origin);
+  const tooBig = (msg: string, name: keyof ExprLimits) => exprError('EXPR_LIMIT', msg + exprLimitHint(name), source, whole, opts?.origin, exprLimitDetails(name));
   if (code.length > limits.maxCodeWords) {
-    throw tooBig(`the expression compiles to ${code.length} words of bytecode, more than limits.maxCodeWords (${limits.maxCodeWords}); split it`);
+    throw tooBig(`the expression compiles to ${code.length} words of bytecode, more than limits.maxCodeWords (${limits.maxCodeWords}); split it`, 'maxCodeWords');
   }
   if (consts.length > limits.maxConsts) {
-    throw tooBig(`the expression needs ${consts.length} constants, more than limits.maxConsts (${limits.maxConsts})`);
+    throw tooBig(`the expression needs ${consts.length} constants, more than limits.maxConsts (${limits.maxConsts})`, 'maxConsts');
   }
   const facts = analyzeProgram(code, consts, UNBOUNDED, `expression ${JSON.stringify(source.slice(0, 60))}`);
   if (facts.maxStack > limits.maxStack) {
-    throw tooBig(`the expression needs an operand stack of ${facts.maxStack}, more than limits.maxStack (${limits.maxStack}); simplify it`);
+    throw tooBig(`the expression needs an operand stack of ${facts.maxStack}, more than limits.maxStack (${limits.maxStack}); simplify it`, 'maxStack');
   }
   return { source, type: typed.type, code, consts, ...facts };
 }

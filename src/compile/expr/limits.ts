@@ -4,16 +4,11 @@
  * JavaScript stack and the wasm VM within its static operand stack.
  */
 import { NextbestError } from '../../errors.js';
-import { DEFAULT_LIMITS, VM_STACK_CAPACITY, type ExprLimits, type ExprOrigin } from './ast.js';
+import { LIMIT_CEILINGS } from '../../limits.js';
+import { DEFAULT_LIMITS, exprLimitsOf, type ExprLimits, type ExprOrigin } from './ast.js';
 
-const CEILINGS: Record<keyof ExprLimits, number> = {
-  maxSourceLength: 1 << 24,
-  maxDepth: 1000,
-  maxCodeWords: 1 << 20,
-  maxConsts: 1 << 20,
-  maxListLength: 1 << 16,
-  maxStack: VM_STACK_CAPACITY,
-};
+/** The ceilings of the engine-wide limits (src/limits.ts), under the expression compiler's names. */
+const CEILINGS: Record<keyof ExprLimits, number> = exprLimitsOf(LIMIT_CEILINGS);
 
 export function resolveLimits(partial?: Partial<ExprLimits>): ExprLimits {
   if (partial === undefined) return DEFAULT_LIMITS;

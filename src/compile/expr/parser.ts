@@ -12,7 +12,7 @@
  * Nesting is bounded by limits.maxDepth (EXPR_LIMIT), so no input can
  * exhaust the JavaScript stack.
  */
-import { DEFAULT_LIMITS, KEYWORDS, type Ast, type BinaryOp, type ExprLimits, type ExprOrigin, type Span } from './ast.js';
+import { DEFAULT_LIMITS, exprLimitDetails, exprLimitHint, KEYWORDS, type Ast, type BinaryOp, type ExprLimits, type ExprOrigin, type Span } from './ast.js';
 import { exprError, type ExprErrorCode } from './diagnostics.js';
 import { tokenize, type Token } from './lexer.js';
 import { checkOrigin, resolveLimits } from './limits.js';
@@ -42,8 +42,8 @@ class Parser {
     private readonly origin: ExprOrigin | undefined,
   ) {}
 
-  private error(code: ExprErrorCode, msg: string, span: Span): never {
-    throw exprError(code, msg, this.source, span, this.origin);
+  private error(code: ExprErrorCode, msg: string, span: Span, extra?: Record<string, unknown>): never {
+    throw exprError(code, msg, this.source, span, this.origin, extra);
   }
 
   private peek(k = 0): Token {
@@ -85,8 +85,9 @@ class Parser {
   private tooDeep(span: Span): never {
     return this.error(
       'EXPR_LIMIT',
-      `the expression is nested more than ${this.limits.maxDepth} levels deep; split it or raise limits.maxDepth`,
+      `the expression is nested more than ${this.limits.maxDepth} levels deep; split it or raise limits.maxDepth${exprLimitHint('maxDepth')}`,
       span,
+      exprLimitDetails('maxDepth'),
     );
   }
 
@@ -192,7 +193,7 @@ class Parser {
     const list: Ast[] = [];
     while (!this.isOp(']')) {
       if (list.length >= this.limits.maxListLength) {
-        this.error('EXPR_LIMIT', `the list has more than ${this.limits.maxListLength} elements; raise limits.maxListLength`, this.peek().span);
+        this.error('EXPR_LIMIT', `the list has more than ${this.limits.maxListLength} elements; raise limits.maxListLength${exprLimitHint('maxListLength')}`, this.peek().span, exprLimitDetails('maxListLength'));
       }
       list.push(this.parseCond());
       if (this.isOp(',')) {
@@ -352,10 +353,11 @@ export function parseExpr(source: string, opts?: ParseOptions): Ast {
   if (source.length > limits.maxSourceLength) {
     throw exprError(
       'EXPR_LIMIT',
-      `the expression has ${source.length} characters, more than limits.maxSourceLength (${limits.maxSourceLength})`,
+      `the expression has ${source.length} characters, more than limits.maxSourceLength (${limits.maxSourceLength})${exprLimitHint('maxSourceLength')}`,
       source,
       { start: limits.maxSourceLength, end: source.length },
       opts?.origin,
+      exprLimitDetails('maxSourceLength'),
     );
   }
   const tokens = tokenize(source, opts?.origin);

@@ -9,6 +9,7 @@
  * journey's `steps`.
  */
 import type { ValidProgram } from '../expr/bytecode.js';
+import { LIMIT_CEILINGS } from '../../limits.js';
 
 export type AttributeType = 'numeric' | 'categorical';
 
@@ -123,14 +124,14 @@ export interface JourneySet {
 
 /** Limits the compiler and the loader enforce (the kernel's encodings depend on several). */
 export const JOURNEY_LIMITS = {
-  eventTypes: 1024,
-  attributes: 64,
-  journeys: 1024,
-  aggregates: 256,
-  steps: 16,
+  eventTypes: LIMIT_CEILINGS.eventTypes,
+  attributes: LIMIT_CEILINGS.eventAttributes,
+  journeys: LIMIT_CEILINGS.journeyPatterns,
+  aggregates: LIMIT_CEILINGS.aggregates,
+  steps: LIMIT_CEILINGS.patternStates,
   guardsPerGap: 8,
   captures: 8,
-  maxPartialMatches: 8,
+  maxPartialMatches: LIMIT_CEILINGS.partialMatches,
   /** Counts are u8 in the state. */
   count: 255,
   buckets: 64,

@@ -27,7 +27,7 @@
 import { NextbestError } from '../../errors.js';
 import type { FeatureSchema } from '../../runtime/features.js';
 import { compileExpr, featureBindings, type Binding, type CompiledExpr, type ExprEnv, type ExprType } from '../expr/index.js';
-import { IDENT_PATTERN, KEYWORDS, type Ast } from '../expr/ast.js';
+import { DEFAULT_LIMITS, IDENT_PATTERN, KEYWORDS, type Ast, type ExprLimits } from '../expr/ast.js';
 import { parseExpr } from '../expr/parser.js';
 import { exprError } from '../expr/diagnostics.js';
 import { formatPath } from '../expr/printer.js';
@@ -60,14 +60,14 @@ const STEP_FIELDS: Record<string, RefField> = { time: 'lastTime', lastTime: 'las
 const SKIP_POLICIES: SkipPolicy[] = ['skipPastLastEvent', 'noSkip'];
 
 /** Compiles the journeys of a spec; undefined when it declares neither events nor journeys. */
-export function compileJourneySections(root: SpecNode, schema: FeatureSchema): JourneySet | undefined {
+export function compileJourneySections(root: SpecNode, schema: FeatureSchema, limits: ExprLimits = DEFAULT_LIMITS): JourneySet | undefined {
   const eventsNode = root.get('events');
   const journeysNode = root.get('journeys');
   const hasEvents = eventsNode !== undefined && !eventsNode.isNull;
   const hasJourneys = journeysNode !== undefined && !journeysNode.isNull;
   if (!hasEvents && !hasJourneys) return undefined;
   if (!hasEvents) throw journeysNode!.error('journeys need an `events:` section that declares the event types they use');
-  return new JourneyCompiler(schema).compile(eventsNode!, hasJourneys ? journeysNode! : undefined);
+  return new JourneyCompiler(schema, limits).compile(eventsNode!, hasJourneys ? journeysNode! : undefined);
 }
 
 class JourneyCompiler {
@@ -80,8 +80,11 @@ class JourneyCompiler {
   private nextSlot = 0;
   private settings = { maxPartialMatches: DEFAULT_MAX_PARTIAL_MATCHES, allowedLatenessMs: 0, activeForMs: DEFAULT_ACTIVE_FOR_MS };
 
-  constructor(schema: FeatureSchema) {
+  private readonly limits: ExprLimits;
+
+  constructor(schema: FeatureSchema, limits: ExprLimits) {
     this.featureNames = featureBindings(schema);
+    this.limits = limits;
   }
 
   compile(eventsNode: SpecNode, journeysNode: SpecNode | undefined): JourneySet {
@@ -212,7 +215,7 @@ class JourneyCompiler {
   private condition(node: SpecNode, env: ExprEnv, expect: 'bool' | 'number'): number {
     const source = node.text();
     const o = node.textOrigin();
-    const prog = compileExpr(source, env, { origin: { file: o.file, line: o.line, column: o.column, indent: o.indent }, expect });
+    const prog = compileExpr(source, env, { origin: { file: o.file, line: o.line, column: o.column, indent: o.indent }, expect, limits: this.limits });
     this.programs.push(prog);
     return this.programs.length - 1;
   }
