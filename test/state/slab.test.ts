@@ -176,6 +176,21 @@ describe('SlabStore', () => {
     expect(s.get('a')).toEqual(e.observeState(undefined, { type: 'b', time: T }).state);
   });
 
+  it('keeps serving after a swap to a bundle of the same state size (states copied in and out from then on)', async () => {
+    const payload = compileSpec(new SpecSource(SPEC, 'slab.yaml'), { created: 'fixed' });
+    const bytes = encodeBundle(payload);
+    const e = await Engine.load(bytes, { memoryStore: { wasm: true } });
+    let pure = e.observeState(undefined, { type: 'a', time: T, x: 2 }).state;
+    e.observe('c1', { type: 'a', time: T, x: 2 });
+    await e.swap(encodeBundle(compileSpec(new SpecSource(SPEC.replace('version: "1"', 'version: "2"'), 'slab.yaml'), { created: 'fixed' })));
+    const r = e.observe('c1', { type: 'b', time: T + MIN });
+    const p = e.observeState(pure, { type: 'b', time: T + MIN });
+    pure = p.state;
+    expect(r.matches).toEqual(p.matches);
+    expect(r.matches.map((m) => m.journey)).toEqual(['ab']);
+    expect(e.store.get('c1')).toEqual(pure);
+  });
+
   it('rejects bad options with OPTION_INVALID', async () => {
     await expect(engine({ maxEntries: 0 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
     await expect(engine({ ttlMs: -1 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
