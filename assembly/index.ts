@@ -29,4 +29,4 @@ export { prngSeed, prngNext, prngUniform, prngNormal, prngGamma, prngBeta } from
 export { plog, pexp, tlog } from "./shared/logexp";
 
 // Decisions (assembly/decide/arbitrate.ts): one call per decision; contact history records.
-export { decide, recordContact } from "./decide/arbitrate";
+export { decide, decideSample, recordContact } from "./decide/arbitrate";

@@ -64,6 +64,8 @@ export type {
   Factors,
   ContactRecord,
   ContactRecordResult,
+  DecidedRequest,
+  ProbabilityEstimate,
   ActionInfo,
 } from './decide/types.js';
 export type { Stage, Outcome, ActionKind, TriggerTable } from './decide/tables.js';
@@ -89,5 +91,5 @@ export {
 export type { DecisionLogOptions, OfferedAction, RecordRequest, RecordResult, RecordReason } from './adaptive/outcomes.js';
 export { Explorer } from './adaptive/explore.js';
 export { evaluatePolicy, type Policy, type PolicyOutput, type EvaluateOptions, type EvaluationReport, type Estimate } from './evaluate/offline.js';
-export { parseDecisionLog, type LoggedDecision } from './evaluate/log.js';
+export { parseDecisionLog, toLogRecord, type LoggedDecision, type LogRecord } from './evaluate/log.js';
 export { bundlePolicy, loadPolicyModule } from './evaluate/policy.js';

@@ -50,7 +50,8 @@
 //
 // ADAPTIVE ref, 32 bytes: +0 model ptr, +4 frame byte of its slot, +8 bins scratch (u16 per
 //   predictor), +12 state i32 (scratch: bit 0 the row is binned, bit 1 the coin is drawn),
-//   +16 coin f64 (scratch: the decision's epsilon coin), +24 nPredictors i32.
+//   +16 coin f64 (scratch: the decision's epsilon coin), +24 nPredictors i32,
+//   +28 force i32 (decideSample only: 0 draw the coin, COIN_EXPLOIT or COIN_EXPLORE).
 //
 // ACTION record, 128 bytes:
 //   +0   channelMask u64   bit c: offered on channel c
@@ -66,10 +67,11 @@
 //   +56  propensity, +72 value, +88 context, +104 priority: PROG refs
 //   +120 adaptive    i32   the ADAPTIVE ref its propensity reads, or -1
 //   +124 instances   usize -> usize per channel: the action's learning instance on that channel
-// PROG ref, 16 bytes: +0 program ptr, +4 rule index (rules) or how to get a factor (REF_*),
-//   +8 need u64 (bit per model), or the f64 value of a REF_CONSTANT factor.
+// PROG ref, 16 bytes: +0 program ptr (REF_SLOT: the frame byte of the slot it reads), +4 rule
+//   index (rules) or how to get a factor (REF_*), +8 need u64 (bit per model), or the f64 value
+//   of a REF_CONSTANT factor.
 //
-// CAND record, 64 bytes (the output; src/decide/decider.ts reads it):
+// CAND record, 80 bytes (the output; src/decide/decider.ts reads it):
 //   +0 action i32, +4 channel i32 (-1: on none of the requested channels),
 //   +8 stage i32, +12 reason i32, +16 reason2 i32, +20 flags i32 (bit 0 mandatory),
 //   +24 propensity f64, +32 value f64, +40 context f64, +48 lever f64, +56 priority f64,
@@ -141,6 +143,10 @@ const AR_SLOT: usize = 4;
 const AR_BINS: usize = 8;
 const AR_STATE: usize = 12;
 const AR_COIN: usize = 16;
+const AR_FORCE: usize = 28;
+/** decideSample: the epsilon coin of an adaptive model fixed to "do not explore" or "explore". */
+export const COIN_EXPLOIT: i32 = 1;
+export const COIN_EXPLORE: i32 = 2;
 
 export const ACTION_SIZE: usize = 128;
 export const A_CHANNELS: usize = 0;
@@ -163,11 +169,13 @@ export const A_ADAPTIVE: usize = 120;
 export const A_INSTANCES: usize = 124;
 
 export const PROG_REF_SIZE: usize = 16;
-// How a factor is computed (PROG ref +4): run its program, take the constant at +8, or
-// ((propensity * context) * value) * lever natively (the default priority's program, same order).
+// How a factor is computed (PROG ref +4): run its program, take the constant at +8,
+// ((propensity * context) * value) * lever natively (the default priority's program, same order),
+// or read the one frame slot its program reads (`score.offers`), after scoring the models it needs.
 export const REF_PROGRAM: i32 = 0;
 export const REF_CONSTANT: i32 = 1;
 export const REF_DEFAULT_PRIORITY: i32 = 2;
+export const REF_SLOT: i32 = 3;
 export const MODEL_REF_SIZE: usize = 16;
 
 export const CAND_SIZE: usize = 80;
@@ -245,8 +253,10 @@ function scoreModels(dt: usize, missing: u64, features: usize, frame: usize): vo
 
 /** A factor from its PROG ref: a constant, or its program run (scoring the models it reads first). */
 @inline function runRef(dt: usize, ref: usize, features: usize, frame: usize): f64 {
-  if (load<i32>(ref, 4) == REF_CONSTANT) return load<f64>(ref, 8);
+  const how = load<i32>(ref, 4);
+  if (how == REF_CONSTANT) return load<f64>(ref, 8);
   ensureModels(dt, load<u64>(ref, 8), features, frame);
+  if (how == REF_SLOT) return load<f64>(frame + <usize>load<i32>(ref));
   return evalProgram(load<usize>(ref), frame, features);
 }
 
@@ -348,8 +358,9 @@ function evalCandidate(
  * does (score bin -1 and classifier bin 0 without an active predictor),
  * records both, then applies the exposure ramp and the exploration with the
  * call's stream (one epsilon coin per model and decision, drawn at its first
- * use). Writes the explored propensity to the model's frame slot; returns
- * false when the ramp does not admit the action.
+ * candidate, before that candidate's ramp draw). Writes the explored
+ * propensity to the model's frame slot; returns false when the ramp does not
+ * admit the action.
  */
 function adaptivePropensity(dt: usize, act: usize, am: i32, c: i32, rec: usize, features: usize, frame: usize): bool {
   assert(am < load<i32>(dt, DT_N_ADAPTIVE), "decide: adaptive ref out of range");
@@ -370,11 +381,13 @@ function adaptivePropensity(dt: usize, act: usize, am: i32, c: i32, rec: usize, 
   store<i32>(rec, sb, C_SCORE_BIN);
   store<f64>(rec, p, C_P);
   const rng = load<usize>(dt, DT_RNG);
-  if (adaptiveAdmit(model, inst, rng) == 0) return false;
+  // The epsilon coin is drawn at the model's first candidate, before its ramp
+  // draw, so whether a decision has a coin does not depend on the ramp.
   if ((st & 2) == 0) {
     store<f64>(aref, load<i32>(model, AD_EXPLORE) == EXPLORE_EPSILON ? prngUniform(rng) : 1.0, AR_COIN);
     store<i32>(aref, st | 2, AR_STATE);
   }
+  if (adaptiveAdmit(model, inst, rng) == 0) return false;
   store<f64>(frame + <usize>load<i32>(aref, AR_SLOT), adaptiveExplore(model, inst, rng, p, load<f64>(aref, AR_COIN)));
   return true;
 }
@@ -462,6 +475,96 @@ export function decide(
   const nAdaptive = load<i32>(dt, DT_N_ADAPTIVE);
   const adaptiveRefs = load<usize>(dt, DT_ADAPTIVE);
   for (let m = 0; m < nAdaptive; m++) store<i32>(adaptiveRefs + (<usize>m) * ADAPTIVE_REF_SIZE, 0, AR_STATE);
+  return decideRun(dt, features, frame, state, now, (<u64>chanHi << 32) | <u64>chanLo, limit, explain, out);
+}
+
+/** Scratch of decideSample: the stream's four state words before a run. */
+const SAMPLE_WORDS = memory.data(16, 16);
+
+/**
+ * Re-runs the decision just made by `decide` (same dt, features, frame, state,
+ * now, channels and limit, none of them changed since) `draws` times with the
+ * stream at DT_RNG, to estimate how often the policy selects each of the
+ * nTargets (action i32, channel i32) pairs at `targets`; adds the count of
+ * each to hits (i32 per target, zeroed first). Models the decision scored
+ * keep their frame slots and adaptive rows stay binned; an adaptive model
+ * whose ADAPTIVE ref has a force (COIN_EXPLOIT, COIN_EXPLORE) uses that coin
+ * instead of drawing one. When the first run draws nothing from the stream
+ * the decision is deterministic under these forces: the call stops there and
+ * returns -1 (hits are exact, 0 or 1); otherwise it returns draws. Forces are
+ * cleared before returning. `out` receives each run's selection (scratch).
+ */
+export function decideSample(
+  dt: usize,
+  features: usize,
+  frame: usize,
+  state: usize,
+  now: f64,
+  chanLo: u32,
+  chanHi: u32,
+  limit: i32,
+  draws: i32,
+  targets: usize,
+  nTargets: i32,
+  hits: usize,
+  out: usize,
+): i32 {
+  const nAdaptive = load<i32>(dt, DT_N_ADAPTIVE);
+  const adaptiveRefs = load<usize>(dt, DT_ADAPTIVE);
+  const rng = load<usize>(dt, DT_RNG);
+  const cands = load<usize>(dt, DT_CANDIDATES);
+  const requested = (<u64>chanHi << 32) | <u64>chanLo;
+  for (let t = 0; t < nTargets; t++) store<i32>(hits + (<usize>t << 2), 0);
+  let result = draws;
+  for (let d = 0; d < draws; d++) {
+    for (let m = 0; m < nAdaptive; m++) {
+      const aref = adaptiveRefs + (<usize>m) * ADAPTIVE_REF_SIZE;
+      const force = load<i32>(aref, AR_FORCE);
+      let st = load<i32>(aref, AR_STATE) & 1; // the row stays binned
+      if (force != 0) {
+        st |= 2;
+        store<f64>(aref, force == COIN_EXPLORE ? 0.0 : 1.0, AR_COIN);
+      }
+      store<i32>(aref, st, AR_STATE);
+    }
+    if (d == 0) memory.copy(SAMPLE_WORDS, rng, 16);
+    const nOut = decideRun(dt, features, frame, state, now, requested, limit, 0, out);
+    for (let k = 0; k < nOut; k++) {
+      const rec = cands + (<usize>load<i32>(out + (<usize>k << 2))) * CAND_SIZE;
+      const a = load<i32>(rec, C_ACTION);
+      const c = load<i32>(rec, C_CHANNEL);
+      for (let t = 0; t < nTargets; t++) {
+        const at = targets + (<usize>t << 3);
+        if (load<i32>(at) == a && load<i32>(at, 4) == c) {
+          store<i32>(hits + (<usize>t << 2), load<i32>(hits + (<usize>t << 2)) + 1);
+        }
+      }
+    }
+    if (d == 0 && load<u64>(SAMPLE_WORDS) == load<u64>(rng) && load<u64>(SAMPLE_WORDS, 8) == load<u64>(rng, 8)) {
+      result = -1;
+      break;
+    }
+  }
+  for (let m = 0; m < nAdaptive; m++) store<i32>(adaptiveRefs + (<usize>m) * ADAPTIVE_REF_SIZE, 0, AR_FORCE);
+  return result;
+}
+
+/**
+ * The stages of one decision over the adaptive refs' current state (decide
+ * clears it; decideSample keeps the binned rows and sets forced coins) and
+ * the models already scored in this call.
+ */
+function decideRun(
+  dt: usize,
+  features: usize,
+  frame: usize,
+  state: usize,
+  now: f64,
+  requested: u64,
+  limit: i32,
+  explain: i32,
+  out: usize,
+): i32 {
   store<f64>(frame, now);
   // Journey results the programs read (journey.<id>, .lastMatch, .count, aggregates), from the customer state at now.
   const journeys = <usize>load<i32>(dt, DT_JOURNEYS);
@@ -471,7 +574,6 @@ export function decide(
     for (let i = 0; i < nj; i++, jv += 8) store<f64>(frame + <usize>load<i32>(jv), journeyValue(journeys, state, now, load<i32>(jv, 4)));
   }
   const nowS = Math.floor(now / 1000.0);
-  const requested = (<u64>chanHi << 32) | <u64>chanLo;
   const contacts = state + <usize>load<i32>(dt, DT_CONTACTS);
   const cands = load<usize>(dt, DT_CANDIDATES);
   const maxCands = load<i32>(dt, DT_MAX_CANDIDATES);

@@ -406,12 +406,15 @@ export function adaptiveRefresh(model: usize, inst: usize): void {
     const base = (0.5 + pos) / (1.0 + pos + neg);
     for (let b = 0; b < s; b++) store<f64>(classifier + (<usize>b << 3), base);
   } else {
-    let j = 0;
-    for (let b = 0; b < s; b++) {
-      while (j + 1 < m && load<i32>(SCRATCH_BLOCK_START + (<usize>(j + 1) << 2)) <= b) j++;
+    // each pooled block's propensity, once, for its score bins and the empty ones above it
+    // (the first block's also for the empty bins below it)
+    for (let j = 0; j < m; j++) {
       const p = load<f64>(SCRATCH_BLOCK_POS + (<usize>j << 3));
       const q = load<f64>(SCRATCH_BLOCK_NEG + (<usize>j << 3));
-      store<f64>(classifier + (<usize>b << 3), (0.5 + p) / (1.0 + p + q));
+      const v = (0.5 + p) / (1.0 + p + q);
+      const from = j == 0 ? 0 : load<i32>(SCRATCH_BLOCK_START + (<usize>j << 2));
+      const to = j + 1 < m ? load<i32>(SCRATCH_BLOCK_START + (<usize>(j + 1) << 2)) : s;
+      for (let b = from; b < to; b++) store<f64>(classifier + (<usize>b << 3), v);
     }
   }
   store<i32>(inst, 0, INST_STALE);

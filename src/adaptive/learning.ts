@@ -400,23 +400,27 @@ export class Learning {
    * Forgets what was learned: every instance, or the instances of one action
    * (per-action and per-action-channel models). Local: other workers keep
    * theirs, and the delta baseline is cleared so the next delta holds only
-   * what is learned after the reset. Returns the number of instances reset.
+   * what is learned after the reset. Offers of the reset instances already in
+   * the decision log are closed: their outcomes (reason `reset`) are not
+   * learned from. Returns the number of instances reset.
    */
   reset(actionId?: string): number {
     if (actionId !== undefined && (typeof actionId !== 'string' || !KEY_PATTERN.test(actionId))) {
       throw new NextbestError('ARGUMENT_INVALID', `reset: actionId must be a non-empty string without "/", got ${JSON.stringify(actionId)}`);
     }
-    let n = 0;
+    const reset = new Set<number>();
     for (const s of this.slots) {
       for (const [key, inst] of s.instances) {
         if (actionId !== undefined && (s.table.instances === 'model' || (key !== actionId && !key.startsWith(actionId + '/')))) continue;
         this.countsView(s, inst).fill(0);
         s.baseline.delete(key);
         this.rebuild(s, inst);
-        n++;
+        reset.add(inst);
       }
     }
-    return n;
+    // outcomes of decisions made before the reset are not learned from
+    if (reset.size > 0) this.log.closeOffers(actionId === undefined ? undefined : reset);
+    return reset.size;
   }
 
   /** Counts, AUCs, activity and the classifier of one instance. */

@@ -3,9 +3,9 @@
  * outcome can be learned from without the caller resending features.
  *
  * Bounds (DecisionLogOptions): at most `maxCustomers` customers (the least
- * recently decided is forgotten first; a Map's insertion order is the LRU
- * order) and, per customer, the last `offersPerCustomer` offers in a ring
- * (the oldest is overwritten first). An offer keeps its decision token and
+ * recently decided is forgotten first: a recency list over the slots) and,
+ * per customer, the last `offersPerCustomer` offers in a ring (the oldest is
+ * overwritten first). An offer keeps its decision token and
  * time, action and channel (interned as small codes), model, learning
  * instance, score bin and the bin of every predictor: 64 + 2 x predictors
  * bytes, in two slabs indexed by a customer's slot (one cache line of
@@ -16,8 +16,9 @@
  * Matching an outcome {customerId, actionId, channel?, token?, at?}: the
  * newest offer of the customer with that action (and channel, and token, when
  * given) decided at or before `at`. It is learned from unless it already was
- * (the first accept or reject counts) or the outcome came more than
- * `maxAgeMs` after the decision. Impressions are not learned from.
+ * (the first accept or reject counts), its instance was reset after the
+ * decision, or the outcome came more than `maxAgeMs` after the decision.
+ * Impressions are not learned from.
  */
 import { NextbestError } from '../errors.js';
 import type { FeatureObject } from '../runtime/features.js';
@@ -51,7 +52,7 @@ export interface RecordRequest {
   token?: number;
 }
 
-export type RecordReason = 'learned' | 'no-decision' | 'already-learned' | 'expired' | 'impression';
+export type RecordReason = 'learned' | 'no-decision' | 'already-learned' | 'expired' | 'impression' | 'reset';
 
 export interface RecordResult {
   readonly learned: boolean;
@@ -64,6 +65,10 @@ const NO_DECISION: RecordResult = Object.freeze({ learned: false, reason: 'no-de
 const ALREADY: RecordResult = Object.freeze({ learned: false, reason: 'already-learned' as const });
 const EXPIRED: RecordResult = Object.freeze({ learned: false, reason: 'expired' as const });
 const IMPRESSION: RecordResult = Object.freeze({ learned: false, reason: 'impression' as const });
+const RESET: RecordResult = Object.freeze({ learned: false, reason: 'reset' as const });
+/** M_DONE values: 0 open, 1 learned, 2 its instance was reset after the decision. */
+const DONE_LEARNED = 1;
+const DONE_RESET = 2;
 
 /** Where a matched offer's observation is, for the learning update (reused; valid until the next find). */
 export interface LogHit {
@@ -108,6 +113,17 @@ export class DecisionLog {
   private bins = new Uint16Array(0);
   /** Per slot: next ring position and offers held. */
   private ring = new Int32Array(0);
+  /**
+   * Recency of the slots in use, a doubly linked list (per slot: the newer
+   * and the older neighbour, -1 at the ends), and each slot's customer: a
+   * decision for a known customer moves its slot to the head without
+   * touching the Map.
+   */
+  private newer = new Int32Array(0);
+  private older = new Int32Array(0);
+  private head = -1;
+  private tail = -1;
+  private slotKeys: string[] = [];
   private current = -1;
   private currentCustomer = '';
   private pendingAt = NaN;
@@ -151,12 +167,16 @@ export class DecisionLog {
     else tok = token;
     let slot = this.customers.get(customerId);
     if (slot !== undefined) {
-      this.customers.delete(customerId); // re-inserted below: most recently decided
+      if (slot !== this.head) {
+        this.unlink(slot);
+        this.link(slot);
+      }
     } else {
       if (this.customers.size >= this.maxCustomers) {
-        const oldest = this.customers.keys().next().value as string;
-        slot = this.customers.get(oldest)!;
-        this.customers.delete(oldest);
+        // the least recently decided customer's slot is reused
+        slot = this.tail;
+        this.customers.delete(this.slotKeys[slot]!);
+        this.unlink(slot);
         this.evictions++;
       } else {
         if (this.used === this.capacity) this.grow();
@@ -164,8 +184,10 @@ export class DecisionLog {
       }
       this.ring[2 * slot] = 0;
       this.ring[2 * slot + 1] = 0;
+      this.slotKeys[slot] = customerId;
+      this.customers.set(customerId, slot);
+      this.link(slot);
     }
-    this.customers.set(customerId, slot);
     this.current = slot;
     this.currentCustomer = customerId;
     this.pendingAt = at ?? NaN;
@@ -250,14 +272,14 @@ export class DecisionLog {
       const decidedAt = meta[m + M_AT]!;
       if (at !== undefined && decidedAt > at) continue; // decided after the outcome: not this one
       if (meta[m + M_DONE] !== 0) {
-        hit.result = ALREADY;
+        hit.result = meta[m + M_DONE] === DONE_RESET ? RESET : ALREADY;
         return hit;
       }
       if (at !== undefined && at - decidedAt > this.maxAgeMs) {
         hit.result = EXPIRED;
         return hit;
       }
-      meta[m + M_DONE] = 1;
+      meta[m + M_DONE] = DONE_LEARNED;
       hit.result = undefined;
       hit.slot = meta[m + M_MODEL]!;
       hit.inst = meta[m + M_INST]!;
@@ -270,12 +292,51 @@ export class DecisionLog {
     return hit;
   }
 
+  /**
+   * Closes the open offers of the given learning instances (all, without a
+   * set) after a reset: their outcomes say `reset` and are not learned from,
+   * so a reset instance learns only from decisions made after it. Scans the
+   * log once. Returns the offers closed.
+   */
+  closeOffers(instances?: ReadonlySet<number>): number {
+    const meta = this.meta;
+    let n = 0;
+    for (let m = 0, end = this.used * this.offersPerCustomer * META; m < end; m += META) {
+      if (meta[m + M_DONE] !== 0) continue; // (an unused entry marked here is reset by add())
+      if (instances !== undefined && !instances.has(meta[m + M_INST]!)) continue;
+      meta[m + M_DONE] = DONE_RESET;
+      n++;
+    }
+    return n;
+  }
+
   /** Forgets everything (e.g. after a bundle reload changed the adaptive models). */
   clear(): void {
     this.customers.clear();
     this.used = 0;
     this.current = -1;
     this.currentCustomer = '';
+    this.head = -1;
+    this.tail = -1;
+    this.slotKeys = [];
+  }
+
+  /** Puts a slot at the head of the recency list. */
+  private link(slot: number): void {
+    this.newer[slot] = -1;
+    this.older[slot] = this.head;
+    if (this.head >= 0) this.newer[this.head] = slot;
+    this.head = slot;
+    if (this.tail < 0) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const n = this.newer[slot]!;
+    const o = this.older[slot]!;
+    if (n >= 0) this.older[n] = o;
+    else this.head = o;
+    if (o >= 0) this.newer[o] = n;
+    else this.tail = n;
   }
 
   /**
@@ -287,7 +348,9 @@ export class DecisionLog {
   adopt(prev: DecisionLog, remap: (slot: number, inst: number) => { slot: number; inst: number } | undefined): void {
     const k = prev.offersPerCustomer;
     const w = Math.min(prev.width, this.width);
-    for (const [customerId, c] of prev.customers) {
+    // oldest first along prev's recency list, so this log's recency ends the same
+    for (let c = prev.tail; c >= 0; c = prev.newer[c]!) {
+      const customerId = prev.slotKeys[c]!;
       const head = prev.ring[2 * c]!;
       const count = prev.ring[2 * c + 1]!;
       let slot = -1;
@@ -348,9 +411,15 @@ export class DecisionLog {
     bins.set(this.bins);
     const ring = new Int32Array(capacity * 2);
     ring.set(this.ring);
+    const newer = new Int32Array(capacity);
+    newer.set(this.newer);
+    const older = new Int32Array(capacity);
+    older.set(this.older);
     this.meta = meta;
     this.bins = bins;
     this.ring = ring;
+    this.newer = newer;
+    this.older = older;
     this.capacity = capacity;
   }
 }

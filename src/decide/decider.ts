@@ -14,15 +14,28 @@ import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import type { ModelTable } from '../models/registry.js';
 import { checkState, freshState, section, type StateLayout } from '../state/layout.js';
 import { editDistance } from '../compile/source.js';
-import { adaptiveBinned, CAND_SIZE, DT_N_CANDIDATES, DT_RNG, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
+import { ADAPTIVE_REF_SIZE, adaptiveBinned, CAND_SIZE, DT_ADAPTIVE, DT_N_CANDIDATES, DT_RNG, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
 import type { Learning } from '../adaptive/learning.js';
 import { PRNG_STATE_BYTES, seedWords } from '../adaptive/explore.js';
 import { CONTACTS_SECTION, OUTCOMES, STAGE, type DecisionTables, type Outcome } from './tables.js';
 import { explainCandidate, type CandidateRecord } from './explain.js';
+import { combineStrata, probabilityDraws, samplingSeedWords, strata, type EpsilonCoin, type StratumHits } from './probability.js';
+import type { AdaptiveTable } from '../models/adaptive.js';
 import { JourneyExplainer } from './journey-explain.js';
 import type { JourneySet } from '../compile/journey/model.js';
 import type { JourneyMatch } from '../runtime/journeys.js';
-import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest } from './types.js';
+import type { ContactRecord, DecidedAction, DecideOptions, Decision, DecisionExplanation, DecisionRequest, ProbabilityEstimate } from './types.js';
+
+/** The request context as given, without `now` (lists copied): what a decision log keeps. */
+function contextCopy(ctx: DecisionRequest['context']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in ctx) {
+    if (!Object.prototype.hasOwnProperty.call(ctx, key) || key === 'now') continue;
+    const v = ctx[key];
+    out[key] = Array.isArray(v) ? [...v] : v;
+  }
+  return out;
+}
 
 /** Latest time a contact can be recorded at (u32 seconds). */
 export const MAX_CONTACT_MS = 4294967295 * 1000;
@@ -64,17 +77,31 @@ export class Decisions {
   private limitArg = 0;
   private explainArg = false;
   private seedArg: number | undefined = undefined;
+  /** Re-runs per random pattern for selection probabilities (0: not asked). */
+  private drawsArg = 0;
   private matchesArg: readonly JourneyMatch[] | undefined = undefined;
   /** Journeys in explanations, when decision programs read journey values. */
   private readonly journeyExplainer: JourneyExplainer | undefined;
   private readonly journeysTable: number;
   private readonly journeyValuesPtr: number;
   private readonly learning: Learning;
+  /** The sampling stream of selection probabilities, and scratch of decideSample (targets: action, channel; hits). */
+  private readonly sampleRng: number;
+  private readonly targetsPtr: number;
+  private readonly hitsPtr: number;
+  /** The decision stream's state words before the call (probability option only). */
+  private readonly wordsBefore = new Uint32Array(4);
+  /** Per frame.adaptive model: its definition, for exploration settings. */
+  private readonly adaptiveTables: AdaptiveTable[];
   /** A stream seeded per call when a decision passes its own seed. */
   private readonly callRng: number;
   /** Handle (index) of each frame.adaptive model in the learning state. */
   private readonly adaptiveIndex: number[];
   private readonly mask: ChannelMask = { lo: 0, hi: 0 };
+  /** The contacts section of the state scratch (re-made when memory grows): record() copies it out without a subarray. */
+  private contactsView: Uint8Array = new Uint8Array(0);
+  /** Per frame.adaptive model, its bins scratch as a view (re-made when memory grows): what logOffers logs. */
+  private binsViews: Uint16Array[] = [];
   /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
   private readonly header: Uint8Array;
 
@@ -110,10 +137,14 @@ export class Decisions {
     );
     this.adaptiveIndex = tables.frame.adaptive.map((m) => learning.modelHandle(m.id).index);
     this.callRng = wasm.alloc(PRNG_STATE_BYTES, 16);
+    this.sampleRng = wasm.alloc(PRNG_STATE_BYTES, 16);
+    this.adaptiveTables = tables.frame.adaptive.map((m) => models.get(m.id)!.table as AdaptiveTable);
     this.featuresPtr = wasm.alloc(Math.max(1, schema.size) * 4, 16);
     this.framePtr = wasm.alloc(tables.frame.slots * 8, 16);
     this.statePtr = wasm.alloc(layout.size, 16);
     this.outPtr = wasm.alloc(this.placed.maxCandidates * 4, 16);
+    this.targetsPtr = wasm.alloc(this.placed.maxCandidates * 8, 16);
+    this.hitsPtr = wasm.alloc(this.placed.maxCandidates * 4, 16);
     this.actionIndex = new Map(tables.actions.map((a, i) => [a.id, i]));
     this.channelIndex = new Map(tables.channels.map((c, i) => [c, i]));
     const n = Math.max(1, tables.channels.length);
@@ -156,6 +187,8 @@ export class Decisions {
       rng = this.callRng;
     }
     wasm.i32[(this.placed.dt + DT_RNG) >> 2] = rng;
+    const draws = this.drawsArg;
+    if (draws > 0) this.wordsBefore.set(wasm.u32.subarray(rng >> 2, (rng >> 2) + 4));
     let nOut: number;
     try {
       nOut = wasm.exports.decide(this.placed.dt, this.featuresPtr, this.framePtr, this.statePtr, now, mask.lo, mask.hi, limit, explain ? 1 : 0, this.outPtr);
@@ -166,7 +199,68 @@ export class Decisions {
     const token = this.logOffers(req.customerId, now, nOut);
     const decision: Decision = explain ? { actions, explanation: this.explanation(now, nOut) } : { actions };
     if (token !== undefined) decision.token = token;
+    if (draws > 0) {
+      // after everything is read from the decision's records: the re-runs overwrite them
+      decision.probabilityEstimate = this.selectionProbabilities(actions, rng, now, limit, draws);
+      decision.request = {
+        ...(req.customerId === undefined ? {} : { customerId: req.customerId }),
+        now,
+        features: this.schema.decode(wasm.f32, this.featuresPtr >> 2),
+        context: contextCopy(req.context),
+      };
+    }
     return decision;
+  }
+
+  /**
+   * Sets each selected action's probability of being selected by this
+   * decision's policy (src/decide/probability.ts): 1 when the decision drew
+   * nothing from its stream; else the kernel re-runs the decision with a
+   * sampling stream of its own, per epsilon coin pattern.
+   */
+  private selectionProbabilities(actions: DecidedAction[], rng: number, now: number, limit: number, draws: number): ProbabilityEstimate {
+    const wasm = this.wasm;
+    const u32 = wasm.u32;
+    const w = rng >> 2;
+    const before = this.wordsBefore;
+    if (u32[w] === before[0] && u32[w + 1] === before[1] && u32[w + 2] === before[2] && u32[w + 3] === before[3]) {
+      for (const a of actions) a.probability = 1;
+      return { draws: 0, exact: true };
+    }
+    const { i32, f64 } = wasm;
+    const nOut = actions.length;
+    for (let k = 0; k < nOut; k++) {
+      const rec = this.placed.candidates + i32[(this.outPtr >> 2) + k]! * CAND_SIZE;
+      i32[(this.targetsPtr >> 2) + 2 * k] = i32[rec >> 2]!;
+      i32[(this.targetsPtr >> 2) + 2 * k + 1] = i32[(rec >> 2) + 1]!;
+    }
+    // the epsilon coins this decision drew, and which way each fell
+    const refs = i32[(this.placed.dt + DT_ADAPTIVE) >> 2]!;
+    const coins: EpsilonCoin[] = [];
+    this.adaptiveTables.forEach((table, m) => {
+      const at = refs + m * ADAPTIVE_REF_SIZE;
+      if ((i32[(at + 12) >> 2]! & 2) === 0 || table.exploration.method !== 'epsilon') return;
+      coins.push({ ref: m, epsilon: table.exploration.epsilon, explored: f64[(at + 16) >> 3]! < table.exploration.epsilon });
+    });
+    const [lo, hi] = samplingSeedWords(u32.subarray(w, w + 4));
+    wasm.exports.prngSeed(this.sampleRng, lo, hi);
+    i32[(this.placed.dt + DT_RNG) >> 2] = this.sampleRng;
+    const parts = strata(coins);
+    let runs = 0;
+    const results: StratumHits[] = parts.map((s) => {
+      s.forces.forEach((f, i) => (i32[(refs + coins[i]!.ref * ADAPTIVE_REF_SIZE + 28) >> 2] = f));
+      let r: number;
+      try {
+        r = wasm.exports.decideSample(this.placed.dt, this.featuresPtr, this.framePtr, this.statePtr, now, this.mask.lo, this.mask.hi, limit, draws, this.targetsPtr, nOut, this.hitsPtr, this.outPtr);
+      } catch (e) {
+        throw wasmError(e);
+      }
+      runs += r < 0 ? 1 : r;
+      return { hits: Array.from(wasm.i32.subarray(this.hitsPtr >> 2, (this.hitsPtr >> 2) + nOut)), deterministic: r < 0 };
+    });
+    const { probabilities, exact } = combineStrata(parts, results, draws, nOut);
+    for (let k = 0; k < nOut; k++) actions[k]!.probability = probabilities[k]!;
+    return { draws: runs, exact };
   }
 
   /** Adds one contact outcome to state bytes in place. */
@@ -189,8 +283,11 @@ export class Decisions {
     } catch (e) {
       throw wasmError(e);
     }
-    const off = this.statePtr + this.contactsOffset;
-    state.set(wasm.u8.subarray(off, off + this.tables.contactsSize), this.contactsOffset);
+    let view = this.contactsView;
+    if (view.buffer !== wasm.u8.buffer) {
+      view = this.contactsView = new Uint8Array(wasm.u8.buffer, this.statePtr + this.contactsOffset, this.tables.contactsSize);
+    }
+    state.set(view, this.contactsOffset);
   }
 
   /** Checks decide options without deciding (OPTION_INVALID), e.g. before the side effects of an observe. */
@@ -234,6 +331,7 @@ export class Decisions {
     this.limitArg = this.tables.arbitration.limit;
     this.explainArg = false;
     this.seedArg = undefined;
+    this.drawsArg = 0;
     this.matchesArg = undefined;
     if (opts === undefined) return;
     if (opts === null || typeof opts !== 'object') throw new NextbestError('OPTION_INVALID', `decide options must be an object { limit?, explain? }, got ${describe(opts)}`);
@@ -260,10 +358,11 @@ export class Decisions {
       this.matchesArg = opts.matches;
     }
     for (const k in opts) {
-      if (k !== 'limit' && k !== 'explain' && k !== 'seed' && k !== 'matches') {
-        throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed, matches`);
+      if (k !== 'limit' && k !== 'explain' && k !== 'seed' && k !== 'probability' && k !== 'matches') {
+        throw new NextbestError('OPTION_INVALID', `unknown decide option "${k.slice(0, 64)}"; known: limit, explain, seed, probability, matches`);
       }
     }
+    this.drawsArg = probabilityDraws(opts.probability);
     this.explainArg = opts.explain === true;
   }
 
@@ -455,8 +554,25 @@ export class Decisions {
         modelPropensity: f64[d + 8]!,
         scoreBin: i32[r + 18]!,
       });
+      const exposure = this.exposure(i32[r]!, i32[r + 1]!);
+      if (exposure !== undefined) out[i]!.exposure = exposure;
     }
     return out;
+  }
+
+  /**
+   * The exposure ramp's chance of admitting an adaptive action on a channel
+   * now (assembly/score/explore.ts adaptiveAdmit, the same arithmetic on the
+   * same counts), or undefined when no ramp holds it back.
+   */
+  private exposure(a: number, c: number): number | undefined {
+    const action = this.tables.actions[a]!;
+    if (action.adaptive < 0 || c < 0) return undefined;
+    const { rampStart: start, rampPositives: full } = this.adaptiveTables[action.adaptive]!.exploration;
+    const inst = this.placed.instances[a]![c]!;
+    if (!(full > 0) || inst === 0) return undefined;
+    const positives = this.wasm.f64[(inst + 32) >> 3]!;
+    return positives >= full ? undefined : start + ((1.0 - start) * positives) / full;
   }
 
   /**
@@ -470,6 +586,9 @@ export class Decisions {
     if (customerId === undefined || this.tables.frame.adaptive.length === 0) return undefined;
     const i32 = this.wasm.i32;
     const t = this.tables;
+    if (this.binsViews.length === 0 || this.binsViews[0]!.buffer !== this.wasm.u8.buffer) {
+      this.binsViews = this.placed.adaptiveBins.map((b) => new Uint16Array(this.wasm.u8.buffer, b.ptr, b.n));
+    }
     let token: number | undefined;
     for (let k = 0; k < nOut; k++) {
       const rec = this.placed.candidates + i32[(this.outPtr >> 2) + k]! * CAND_SIZE;
@@ -479,7 +598,6 @@ export class Decisions {
       const c = i32[(rec >> 2) + 1]!;
       const log = this.learning.log;
       if (token === undefined) token = log.begin(customerId, now, undefined);
-      const bins = this.placed.adaptiveBins[a.adaptive]!;
       if (!adaptiveBinned(this.wasm, this.placed, a.adaptive)) continue; // cannot happen: a selected adaptive action was binned
       log.add(
         customerId,
@@ -489,7 +607,7 @@ export class Decisions {
         this.adaptiveIndex[a.adaptive]!,
         this.placed.instances[ai]![c]!,
         i32[(rec >> 2) + 18]!,
-        new Uint16Array(this.wasm.memory.buffer, bins.ptr, bins.n),
+        this.binsViews[a.adaptive]!,
       );
     }
     return token;

@@ -31,6 +31,8 @@ export interface CandidateRecord {
   /** Adaptive propensities: the model's propensity before exploration, and its score bin. */
   modelPropensity: number;
   scoreBin: number;
+  /** Adaptive, while the model's exposure ramp holds the action back: its chance of admission (set by the decider for explanations). */
+  exposure?: number;
 }
 
 const UNITS: [string, number][] = [
@@ -125,6 +127,7 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
   const notAdmitted = r.stage === STAGE.propensity && NUMBER_REASONS[r.reason] === 'notAdmitted';
   if (reached >= STAGE.propensity) {
     const factors: Factors = a.adaptive >= 0 ? { modelPropensity: r.modelPropensity } : {};
+    if (r.exposure !== undefined) factors.exposure = r.exposure;
     if (!notAdmitted) factors.propensity = r.propensity;
     if (reached >= STAGE.value) factors.value = r.value;
     if (reached >= STAGE.context) factors.context = r.context;
@@ -140,7 +143,9 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
       out.rank = rank!;
       out.reason = `selected${where}, rank ${rank}${a.mandatory ? ' (mandatory)' : ''}: priority ${fmt(r.priority)} (propensity ${fmt(r.propensity)}${
         a.adaptive >= 0 ? ` from adaptive model ${t.frame.adaptive[a.adaptive]!.id} at ${fmt(r.modelPropensity)} before exploration` : ''
-      }, context ${fmt(r.context)}, value ${fmt(r.value)}, lever ${fmt(r.lever)})`;
+      }, context ${fmt(r.context)}, value ${fmt(r.value)}, lever ${fmt(r.lever)})${
+        r.exposure !== undefined ? `; admitted by the exposure ramp with probability ${fmt(r.exposure)}` : ''
+      }`;
       break;
     case 'channel':
       out.reason =
@@ -166,7 +171,9 @@ export function explainCandidate(t: DecisionTables, r: CandidateRecord, rank: nu
       const x = stage === 'propensity' ? r.propensity : stage === 'value' ? r.value : stage === 'context' ? r.context : r.priority;
       out.reason =
         why === 'notAdmitted'
-          ? `not admitted to this decision by the exposure ramp of adaptive model ${t.frame.adaptive[a.adaptive]!.id} (model propensity ${fmt(r.modelPropensity)})`
+          ? `not admitted to this decision by the exposure ramp of adaptive model ${t.frame.adaptive[a.adaptive]!.id} (${
+              r.exposure !== undefined ? `admission probability ${fmt(r.exposure)}, ` : ''
+            }model propensity ${fmt(r.modelPropensity)})`
           : why === 'belowMinimum'
           ? `priority ${fmt(x)} is below the minimum ${fmt(t.arbitration.minPriority!)}`
           : `${stage === 'context' ? 'context weight' : stage} is ${why === 'missing' ? 'missing (NaN)' : fmt(x)}: dropped, a priority must be a finite number`;

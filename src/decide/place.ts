@@ -11,7 +11,7 @@ import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
 const DT_SIZE = 160;
-const ADAPTIVE_REF_SIZE = 32;
+export const ADAPTIVE_REF_SIZE = 32;
 const ACTION_SIZE = 128;
 const PROG_REF_SIZE = 16;
 const CHECK_SIZE = 16;
@@ -22,6 +22,7 @@ export const CAND_SIZE = 80;
 const REF_PROGRAM = 0;
 const REF_CONSTANT = 1;
 const REF_DEFAULT_PRIORITY = 2;
+const REF_SLOT = 3;
 
 /** The value of a program that reads nothing and returns a constant, or undefined. */
 export function constantOf(p: ProgramCode): number | undefined {
@@ -30,6 +31,12 @@ export function constantOf(p: ProgramCode): number | undefined {
   if (c.length === 1 && c[0] === OP.RET_1) return 1;
   if (c.length === 3 && c[0] === OP.PUSH_K && c[2] === OP.RET) return p.consts[c[1]!];
   return undefined;
+}
+
+/** The frame slot of a program that only reads one (`LOAD_S slot; RET`, e.g. `score.offers`), or undefined. */
+export function slotOf(p: ProgramCode): number | undefined {
+  const c = p.code;
+  return c.length === 3 && c[0] === OP.LOAD_S && c[2] === OP.RET ? c[1] : undefined;
 }
 
 /**
@@ -108,14 +115,18 @@ export function placeDecisions(
     setI32(ptr + 4, rule);
     setU64(ptr + 8, needs[program]!);
   };
-  /** A factor: a constant or the default priority need no program run. */
+  /** A factor: a constant, a frame slot (after the models it reads) or the default priority need no program run. */
   const factorRef = (ptr: number, program: number) => {
     const p = tables.programs.programs[program]!;
     const k = constantOf(p);
+    const slot = slotOf(p);
     if (k !== undefined) {
       setI32(ptr, 0);
       setI32(ptr + 4, REF_CONSTANT);
       setF64(ptr + 8, k);
+    } else if (slot !== undefined) {
+      progRef(ptr, program, REF_SLOT);
+      setI32(ptr, slot * 8); // validated: slot < frame slots
     } else {
       progRef(ptr, program, isDefaultPriority(p) ? REF_DEFAULT_PRIORITY : REF_PROGRAM);
     }
@@ -154,6 +165,7 @@ export function placeDecisions(
     setI32(at + 4, m.slot * 8);
     setI32(at + 8, bins);
     setI32(at + 24, n);
+    setI32(at + 28, 0); // no forced coin (decideSample sets it for its runs)
     return { ptr: bins, n };
   });
   const instances = tables.actions.map((a) => {
@@ -267,6 +279,8 @@ export const DT_N_CANDIDATES = 108;
 export const DT_SCORED = 120;
 /** Input set per call: the exploration stream (32-byte PRNG state). */
 export const DT_RNG = 136;
+/** The adaptive refs (ADAPTIVE_REF_SIZE each: +12 state, +16 coin, +28 forced coin). */
+export const DT_ADAPTIVE = 132;
 /** Adaptive refs' per-call state (bit 0: the row was binned), for reading the bins after a call. */
 export function adaptiveBinned(wasm: WasmInstance, p: PlacedDecisions, k: number): boolean {
   const refs = wasm.i32[(p.dt + 132) >> 2]!;

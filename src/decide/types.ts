@@ -43,6 +43,15 @@ export interface DecideOptions {
    */
   seed?: number;
   /**
+   * Also estimate, for each selected action, the probability that this
+   * decision's policy selects it (over the exploration stream; request,
+   * state and learning fixed), and keep the request for logging
+   * (toLogRecord): `true` (200 re-runs of the decision per random pattern) or
+   * `{ draws }`. Exact (1 run, or none) when the decision is deterministic.
+   * Costs about `draws` kernel runs; the selected actions do not change.
+   */
+  probability?: boolean | { draws?: number };
+  /**
    * Journey matches the caller kept (from observe or advance), for the
    * explanation: a journey's match is described with its events when its
    * time is the journey's latest match in the customer's state. Only read
@@ -70,6 +79,31 @@ export interface DecidedAction {
   lever: number;
   /** Adaptive propensities: the model's propensity before exploration (`propensity` is the explored one, which ranked). */
   modelPropensity?: number;
+  /**
+   * With the `probability` option: the probability that the policy selects
+   * this action on this channel in this decision (1 when the decision is
+   * deterministic); what a decision log records for offline evaluation.
+   */
+  probability?: number;
+}
+
+/** The request a decision was made for, as decided (with the `probability` option): what toLogRecord logs. */
+export interface DecidedRequest {
+  customerId?: string;
+  /** The decision time, epoch milliseconds. */
+  now: number;
+  /** The features as encoded, by name (missing ones left out; see FeatureSchema.decode). */
+  features: Record<string, number | string>;
+  /** The context fields as given, without `now`. */
+  context: Record<string, unknown>;
+}
+
+/** How the selection probabilities of a decision were obtained. */
+export interface ProbabilityEstimate {
+  /** Runs of the decision kernel made to estimate them (0: the decision drew nothing, so it is deterministic). */
+  draws: number;
+  /** True when every probability is exact (no Monte Carlo estimate in it). */
+  exact: boolean;
 }
 
 export interface Decision {
@@ -78,6 +112,10 @@ export interface Decision {
   token?: number;
   /** Present when asked for with { explain: true }. */
   explanation?: DecisionExplanation;
+  /** With the `probability` option: how the actions' probabilities were obtained. */
+  probabilityEstimate?: ProbabilityEstimate;
+  /** With the `probability` option: the request as decided, for toLogRecord. */
+  request?: DecidedRequest;
 }
 
 export interface RuleExplanation {
@@ -101,6 +139,8 @@ export interface PolicyExplanation {
 export interface Factors {
   /** Adaptive: the model's propensity before exploration. */
   modelPropensity?: number;
+  /** Adaptive, while the model's exposure ramp holds the action back: the probability of being admitted to a decision. */
+  exposure?: number;
   propensity?: number;
   value?: number;
   context?: number;

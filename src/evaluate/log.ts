@@ -10,9 +10,14 @@
  *   outcome      one of    "accept" (reward 1), "reject" or "impression" (reward 0)
  *   reward                 a finite number instead of an outcome
  *   customerId, at, features, context, channel: optional, passed to the evaluated policy
+ *
+ * toLogRecord(decision, outcome) makes such a line from an engine.decide
+ * result (decided with { probability: true }); other fields (token) are ignored.
  */
 import { NextbestError } from '../errors.js';
 import type { FeatureObject } from '../runtime/features.js';
+import type { Decision } from '../decide/types.js';
+import type { Outcome } from '../decide/tables.js';
 
 export interface LoggedDecision {
   customerId?: string;
@@ -89,4 +94,67 @@ export function parseDecisionLog(text: string, file = '<log>'): LoggedDecision[]
   }
   if (out.length === 0) throw new NextbestError('LOG_INVALID', `${file} holds no logged decisions`);
   return out;
+}
+
+/** One line of a decision log as toLogRecord makes it: JSON.stringify it and append a newline. */
+export interface LogRecord {
+  customerId?: string;
+  /** The decision time, epoch milliseconds. */
+  at: number;
+  /** The features as the decision encoded them (missing ones left out). */
+  features: Record<string, number | string>;
+  /** The request's context fields, without `now` (channel as requested). */
+  context: Record<string, unknown>;
+  /** The channel the action was selected for. */
+  channel?: string;
+  action: string;
+  /** The probability that the logging policy selected this action on this channel. */
+  probability: number;
+  outcome?: Outcome;
+  reward?: number;
+  /** The decision's token (decision log of the engine), when it had one. */
+  token?: number;
+}
+
+/**
+ * The decision-log line of one selected action of a decision and what came
+ * of it: `outcome` "accept" (reward 1), "reject" or "impression" (0), or
+ * `{ reward }`. The decision must come from engine.decide with the
+ * `probability` option (it carries the request and each action's
+ * probability); `actionId` defaults to the top action. Log one line per
+ * decision, its shown action: the evaluator takes each line as one decision.
+ */
+export function toLogRecord(decision: Decision, outcome: Outcome | { reward: number }, actionId?: string): LogRecord {
+  if (decision === null || typeof decision !== 'object' || !Array.isArray(decision.actions)) {
+    throw new NextbestError('ARGUMENT_INVALID', 'toLogRecord: expected a decision from engine.decide');
+  }
+  const req = decision.request;
+  if (req === undefined) {
+    throw new NextbestError('ARGUMENT_INVALID', 'toLogRecord: decide with { probability: true } to log a decision (it records the probability of each selected action and the request)');
+  }
+  if (decision.actions.length === 0) throw new NextbestError('ARGUMENT_INVALID', 'toLogRecord: the decision selected no action; there is nothing to log');
+  const action = actionId === undefined ? decision.actions[0]! : decision.actions.find((a) => a.id === actionId);
+  if (action === undefined) {
+    throw new NextbestError(
+      'ARGUMENT_INVALID',
+      `toLogRecord: the decision did not select "${String(actionId).slice(0, 64)}"; it selected ${decision.actions.map((a) => a.id).join(', ')}`,
+    );
+  }
+  if (typeof action.probability !== 'number') throw new NextbestError('ARGUMENT_INVALID', 'toLogRecord: the decision has no probabilities; decide with { probability: true }');
+  const rec: LogRecord = {
+    ...(req.customerId === undefined ? {} : { customerId: req.customerId }),
+    at: req.now,
+    features: req.features,
+    context: req.context,
+    ...(action.channel === undefined ? {} : { channel: action.channel }),
+    action: action.id,
+    probability: action.probability,
+  };
+  if (outcome === 'accept' || outcome === 'reject' || outcome === 'impression') rec.outcome = outcome;
+  else if (outcome !== null && typeof outcome === 'object' && typeof outcome.reward === 'number' && Number.isFinite(outcome.reward)) rec.reward = outcome.reward;
+  else {
+    throw new NextbestError('ARGUMENT_INVALID', `toLogRecord: outcome must be "accept", "reject", "impression" or { reward: number }, got ${JSON.stringify(outcome)?.slice(0, 64)}`);
+  }
+  if (decision.token !== undefined) rec.token = decision.token;
+  return rec;
 }

@@ -10,9 +10,12 @@ import type { Policy, PolicyOutput } from './offline.js';
 import type { LoggedDecision } from './log.js';
 
 /**
- * The policy a bundle implements: its top decision for the logged customer,
- * features and context (channel and time from the log), with the top
- * action's propensity as the expected reward for DR. Needs engine.decide.
+ * The policy a bundle implements: its decision (limit 1 per channel) for the
+ * logged customer, features and context at the logged time, and of it the
+ * action selected on the logged channel (the top action when the log names
+ * none), with that action's model propensity (before exploration) as the
+ * expected reward for DR. The request's channels are the logged context's
+ * (as toLogRecord writes them), else the logged channel. Needs engine.decide.
  */
 export function bundlePolicy(engine: Engine): Policy {
   if (engine.actionIds.length === 0) {
@@ -23,15 +26,16 @@ export function bundlePolicy(engine: Engine): Policy {
   }
   return (d: LoggedDecision): PolicyOutput => {
     const context: Record<string, unknown> = { ...d.context };
-    if (d.channel !== undefined) context.channel = d.channel;
+    if (d.channel !== undefined && context.channel === undefined) context.channel = d.channel;
     if (d.at === undefined) {
       throw new NextbestError('LOG_INVALID', `a bundle decides at a time: every logged decision needs "at" (customer ${String(d.customerId ?? '?').slice(0, 64)} has none)`);
     }
     context.now = d.at;
     const res = engine.decide({ customerId: d.customerId ?? 'offline-evaluation', features: (d.features ?? {}) as never, context: context as never }, { limit: 1 });
-    const top = res.actions[0];
+    const top = d.channel === undefined ? res.actions[0] : res.actions.find((a) => a.channel === d.channel || a.channel === undefined);
     if (!top) return { action: null };
-    return typeof top.propensity === 'number' ? { action: top.id, expected: { [top.id]: top.propensity } } : { action: top.id };
+    const expected = top.modelPropensity ?? top.propensity;
+    return typeof expected === 'number' ? { action: top.id, expected: { [top.id]: expected } } : { action: top.id };
   };
 }
 

@@ -22,6 +22,8 @@ export interface ReferenceAdaptive {
   counts(modelId: string, key: string): Float64Array;
   /** The exploration stream, in the state the kernel's stream has at the call (it is advanced). */
   rng: ReferencePrng;
+  /** Epsilon coins fixed per adaptive model (index into frame.adaptive) instead of drawn (decideSample's forces). */
+  coins?: ReadonlyMap<number, number>;
 }
 
 export interface ReferenceInput {
@@ -48,6 +50,8 @@ export interface ReferenceDecision {
   ranked: number[];
   /** Ids of the models scored. */
   scored: string[];
+  /** The epsilon coin of each adaptive model (index into frame.adaptive) that reached the propensity stage: drawn, or given. */
+  coins: ReadonlyMap<number, number>;
 }
 
 const RANKING = -1;
@@ -124,7 +128,7 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
   const bad = (x: number) => (Number.isNaN(x) ? 0 : Number.isFinite(x) ? -1 : 1);
 
   const adaptiveBins = new Map<number, Uint16Array>();
-  const coins = new Map<number, number>();
+  const coins = new Map<number, number>(input.adaptive?.coins ?? []);
   const records: CandidateRecord[] = [];
   const single = requested.size === 1 ? [...requested][0]! : -1;
   t.actions.forEach((a, ai) => {
@@ -174,11 +178,11 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
     rec.modelPropensity = p;
     rec.scoreBin = sb;
     rec.propensity = p;
-    // exposure ramp (explore.ts adaptiveAdmit)
+    // the epsilon coin at the model's first candidate, then the exposure ramp (explore.ts adaptiveAdmit)
     const ex = table.exploration;
+    if (!coins.has(a.adaptive)) coins.set(a.adaptive, ex.method === 'epsilon' ? ad.rng.uniform() : 1);
     const full = ex.rampPositives;
     if (full > 0 && counts[0]! < full && !(ad.rng.uniform() < ex.rampStart + ((1 - ex.rampStart) * counts[0]!) / full)) return false;
-    if (!coins.has(a.adaptive)) coins.set(a.adaptive, ex.method === 'epsilon' ? ad.rng.uniform() : 1);
     // exploration (explore.ts adaptiveExplore, thompsonDraw)
     let explored = p;
     if (ex.method === 'thompson') {
@@ -326,7 +330,35 @@ export function referenceDecide(t: DecisionTables, models: ReadonlyMap<string, M
     perChannel.set(r.channel, count + 1);
     for (const [, tr] of consuming) capUsed.set(tr, (capUsed.get(tr) ?? 0) + 1);
   }
-  return { records, ranked, scored: [...scored] };
+  return { records, ranked, scored: [...scored], coins };
+}
+
+/**
+ * The twin of decideSample: `draws` more runs of the same decision with the
+ * stream and forced coins of input.adaptive, counting how often each target
+ * (action index, channel index) is selected. deterministic: the first run drew
+ * nothing from the stream, so the runs stopped there and the hits are exact.
+ */
+export function referenceDecideSample(
+  t: DecisionTables,
+  models: ReadonlyMap<string, ModelTable>,
+  input: ReferenceInput & { adaptive: ReferenceAdaptive },
+  draws: number,
+  targets: readonly (readonly [number, number])[],
+): { hits: number[]; deterministic: boolean } {
+  const hits = targets.map(() => 0);
+  for (let d = 0; d < draws; d++) {
+    const before = input.adaptive.rng.state.join();
+    const r = referenceDecide(t, models, input);
+    for (const i of r.ranked) {
+      const rec = r.records[i]!;
+      targets.forEach(([a, c], k) => {
+        if (rec.action === a && rec.channel === c) hits[k]!++;
+      });
+    }
+    if (d === 0 && input.adaptive.rng.state.join() === before) return { hits, deterministic: true };
+  }
+  return { hits, deterministic: false };
 }
 
 /** Adds a contact event to state bytes in place (policy.ts trackerRecord, arbitrate.ts recordContact). */

@@ -5,7 +5,7 @@
  */
 export { referenceLinearMargin } from './linear.js';
 export { referenceTreesMargins, referenceTreesTransform, referenceTreeLeaf } from './trees.js';
-export { referenceAdaptiveObserve, referenceCounts } from './adaptive.js';
+export { referenceAdaptiveObserve, referenceAdaptiveUpdate, referenceCounts } from './adaptive.js';
 // the counts of a learning snapshot, to hand an adaptive model's state to its twin
 export { decodeLearning } from '../adaptive/snapshot.js';
 // journeys: the twin and the state codec (plain data <-> bytes)
@@ -13,6 +13,6 @@ export { ReferenceJourneys } from './journeys.js';
 export { decodeSection, encodeSection } from '../state/journeys.js';
 export { referenceScorecardMargin } from './scorecard.js';
 // the decision twin, the plain-JS peer of engine.decide (bench/suites/decide.bench.mjs)
-export { referenceDecide } from './decide.js';
+export { referenceDecide, referenceRecord } from './decide.js';
 // the exploration stream of the twin (adaptive propensities in referenceDecide)
 export { ReferencePrng } from './prng.js';

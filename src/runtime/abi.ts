@@ -29,6 +29,15 @@ export interface KernelExports {
    * indices to out in rank order and returns how many.
    */
   decide(dt: number, features: number, frame: number, state: number, now: number, chanLo: number, chanHi: number, limit: number, explain: number, out: number): number;
+  /**
+   * Re-runs the decision just made (same inputs) `draws` times with the stream at the table's rng,
+   * counting into hits (i32 per target) how often each (action, channel) pair at targets (two i32
+   * each) is selected; returns draws, or -1 when the first run drew nothing (deterministic: exact hits).
+   */
+  decideSample(
+    dt: number, features: number, frame: number, state: number, now: number, chanLo: number, chanHi: number,
+    limit: number, draws: number, targets: number, nTargets: number, hits: number, out: number,
+  ): number;
   /** Adds a contact event (outcome bit) of action a on channel c at tS (u32 seconds) to the state's contact history. */
   recordContact(dt: number, state: number, a: number, c: number, outcome: number, tS: number): number;
 

@@ -224,6 +224,24 @@ export class FeatureSchema {
     return out;
   }
 
+  /**
+   * The feature object of a vector in schema order, such that encoding it
+   * gives the same vector: numbers, category strings (codes outside the
+   * dictionary stay codes), missing values (NaN) left out, and an infinity
+   * as +-1e39, which JSON keeps and float32 encoding turns back into it.
+   */
+  decode(vector: ArrayLike<number>, offset = 0): Record<string, number | string> {
+    const out: Record<string, number | string> = {};
+    for (let i = 0; i < this.defs.length; i++) {
+      const x = vector[offset + i]!;
+      if (Number.isNaN(x)) continue;
+      const categories = this.defs[i]!.categories;
+      if (categories !== undefined && Number.isInteger(x) && x >= 0 && x < categories.length) out[this.names[i]!] = categories[x]!;
+      else out[this.names[i]!] = x === Infinity ? 1e39 : x === -Infinity ? -1e39 : x;
+    }
+    return out;
+  }
+
   toJSON(): FeatureDef[] {
     return this.defs.map((d) => ({ ...d, ...(d.categories ? { categories: [...d.categories] } : {}) }));
   }

@@ -98,9 +98,11 @@ export function section(l: StateLayout, name: string): StateSection | undefined 
 export function freshState(l: StateLayout, into?: Uint8Array): Uint8Array {
   const s = into ?? new Uint8Array(l.size);
   s.fill(0, 0, l.size);
-  const v = new DataView(s.buffer, s.byteOffset, l.size);
-  v.setUint32(0, STATE_MAGIC, true);
-  v.setUint32(4, l.hash, true);
+  // bytes, not a DataView: reading s.buffer would move a small array's bytes off the V8 heap (microseconds)
+  for (let i = 0; i < 4; i++) {
+    s[i] = (STATE_MAGIC >>> (8 * i)) & 0xff;
+    s[4 + i] = (l.hash >>> (8 * i)) & 0xff;
+  }
   return s;
 }
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { codeOf } from '../helpers/errors.js';
+import { mulberry32, randInt } from '../helpers/random.js';
 import { AdaptiveModel } from '../../src/adaptive/model.js';
 import { decodeLearning } from '../../src/adaptive/snapshot.js';
+import { DecisionLog } from '../../src/adaptive/outcomes.js';
 import type { AdaptiveSpec } from '../../src/models/adaptive.js';
 
 const spec: AdaptiveSpec = {
@@ -121,5 +123,59 @@ describe('decision log and record()', () => {
     await expect(model({ maxCustomers: 0 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
     await expect(model({ offersPerCustomer: 1.5 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
     await expect(model({ maxAgeMs: -1 })).rejects.toMatchObject({ code: 'OPTION_INVALID' });
+  });
+
+  it('forgets the least recently decided customer, as a plain LRU list does, on random sequences', async () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const rand = mulberry32(seed);
+      const max = randInt(rand, 1, 5);
+      const m = await model({ maxCustomers: max, offersPerCustomer: 4 });
+      const f = { age: 40, plan: 'basic' };
+      let lru: string[] = []; // most recently decided first
+      const open = new Set<string>(); // customers whose latest offer has no outcome yet
+      let evictions = 0;
+      for (let step = 0; step < 200; step++) {
+        const id = `c${randInt(rand, 0, 7)}`;
+        if (rand() < 0.6) {
+          m.learning.offered(id, [{ actionId: 'a', channel: 'web', modelId: 'offers', features: f }]);
+          lru = [id, ...lru.filter((x) => x !== id)];
+          open.add(id);
+          if (lru.length > max) {
+            open.delete(lru.pop()!);
+            evictions++;
+          }
+        } else {
+          // an outcome finds the customer's latest offer of the action (no change of recency)
+          const r = m.learning.record({ customerId: id, actionId: 'a', channel: 'web', outcome: 'reject' });
+          expect(r.reason).toBe(!lru.includes(id) ? 'no-decision' : open.has(id) ? 'learned' : 'already-learned');
+          open.delete(id);
+        }
+        expect(m.learning.log.size).toBe(lru.length);
+        expect(m.learning.log.evictions).toBe(evictions);
+      }
+      m.learning.log.clear();
+      expect(m.learning.log.size).toBe(0);
+      m.learning.offered('z', [{ actionId: 'a', channel: 'web', modelId: 'offers', features: f }]);
+      expect(m.learning.record({ customerId: 'z', actionId: 'a', channel: 'web', outcome: 'accept' }).learned).toBe(true);
+    }
+  });
+
+  it('adopts another log in its recency order (engine.swap): the least recently decided customer is still forgotten first', () => {
+    const prev = new DecisionLog(2, { maxCustomers: 3 });
+    const bins = new Uint16Array([1, 0]);
+    const offer = (log: DecisionLog, c: string) => log.add(c, log.begin(c, undefined, undefined), 'a', 'web', 0, 7, 3, bins);
+    offer(prev, 'c1');
+    offer(prev, 'c2');
+    offer(prev, 'c3');
+    offer(prev, 'c1'); // recency, oldest first: c2, c3, c1
+    const next = new DecisionLog(2, { maxCustomers: 3 });
+    next.adopt(prev, (slot, inst) => ({ slot, inst }));
+    expect(next.size).toBe(3);
+    offer(next, 'c4'); // forgets c2
+    const find = (c: string) => next.find({ customerId: c, actionId: 'a', channel: 'web', outcome: 'reject' }).result;
+    expect(find('c2')).toBeDefined(); // no decision
+    expect(find('c3')).toBeUndefined(); // found: learned
+    expect(find('c1')).toBeUndefined();
+    expect(find('c4')).toBeUndefined();
   });
 });

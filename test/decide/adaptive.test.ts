@@ -88,8 +88,8 @@ describe('adaptive propensities in decisions', () => {
     const d = e.decide({ features: { tenure_months: 5 }, context: { now: NOW, channel: 'app' } }, { explain: true, seed: 1 });
     expect(d.actions.map((x) => x.id)).toEqual(['care_call']);
     const up = d.explanation!.candidates.find((c) => c.action === 'upgrade')!;
-    expect(up).toMatchObject({ stage: 'propensity', factors: { modelPropensity: 0.5 } });
+    expect(up).toMatchObject({ stage: 'propensity', factors: { modelPropensity: 0.5, exposure: 0 } });
     expect(up.factors!.propensity).toBeUndefined();
-    expect(up.reason).toBe('not admitted to this decision by the exposure ramp of adaptive model offers (model propensity 0.5)');
+    expect(up.reason).toBe('not admitted to this decision by the exposure ramp of adaptive model offers (admission probability 0, model propensity 0.5)');
   });
 });

@@ -18,7 +18,7 @@ import { referenceCounts } from '../../src/reference/adaptive.js';
 import { ReferencePrng } from '../../src/reference/prng.js';
 import type { AdaptiveTable } from '../../src/models/adaptive.js';
 import { mulberry32, randInt, VARIANTS } from '../helpers/random.js';
-import { DAY, diffRecords, randomDecisionSpec, randomFeatures, randomNow, REACHED_RANKING, SEGMENTS } from '../helpers/decisions.js';
+import { DAY, diffRecords, randomDecisionSpec, randomNow, randomRequest, REACHED_RANKING } from '../helpers/decisions.js';
 
 function decisionsOf(e: Engine): Decisions {
   return (e as unknown as { decisions: Decisions }).decisions;
@@ -41,7 +41,6 @@ describe('decision kernel vs reference twin', () => {
         const t = d.tables;
         const models = new Map<string, ModelTable>(engine.modelIds.map((id) => [id, engine.modelTable(id)]));
         const contactsOffset = section(d.layout, 'contacts')!.offset;
-        const nNum = engine.schema.names.filter((n) => /^x\d+$/.test(n)).length;
 
         for (let customer = 0; customer < 12; customer++) {
           const now = randomNow(rand);
@@ -64,31 +63,7 @@ describe('decision kernel vs reference twin', () => {
             // arbitrary bytes in the contact history: the kernel must read them safely, and as the twin does
             for (let b = 0; b < t.contactsSize; b++) state[contactsOffset + b] = randInt(rand, 0, 255);
           }
-          const features = randomFeatures(rand, nNum);
-          const context: Record<string, unknown> = { now };
-          const frame = new Float64Array(t.frame.slots).fill(NaN);
-          const ctxNames = engine.context.names;
-          if (rb.hasSegment && rand() < 0.8) context.segment = SEGMENTS[randInt(rand, 0, 2)];
-          if (ctxNames.includes('hour') && rand() < 0.8) context.hour = randInt(rand, 0, 23);
-          ctxNames.forEach((name, i) => {
-            if (name !== 'channel' && context[name] !== undefined) frame[t.frame.contextSlots[i]!] = engine.context.encodeValue(i, context[name]);
-          });
-          let requested = t.channels.map((_, c) => c);
-          if (t.channels.length) {
-            const u = rand();
-            if (u < 0.5) {
-              const c = randInt(rand, 0, t.channels.length - 1);
-              context.channel = t.channels[c];
-              requested = [c];
-            } else if (u < 0.7) {
-              requested = requested.filter(() => rand() < 0.6);
-              if (requested.length === 0) requested = [0];
-              context.channel = requested.map((c) => t.channels[c]);
-            }
-          } else {
-            requested = [0];
-          }
-          const limit = rand() < 0.3 ? undefined : randInt(rand, 0, 4);
+          const { features, context, frame, requested, limit } = randomRequest(rand, engine, t, rb, now);
           // adaptive propensities: the twin reads the engine's learning counts and draws from the same seed
           const seed = trial * 1000 + customer;
           const learned = decodeLearning(engine.learning.snapshot());

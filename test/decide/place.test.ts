@@ -1,11 +1,11 @@
 /**
- * Placement shortcuts: factors that are constants and the default priority
- * are computed by the kernel without running a program (the differential
+ * Placement shortcuts: factors that are constants or read one frame slot,
+ * and the default priority, are computed by the kernel without running a program (the differential
  * tests check the results stay bitwise the programs').
  */
 import { describe, expect, it } from 'vitest';
 import { compileExpr, mapEnv } from '../../src/compile/expr/index.js';
-import { constantOf, isDefaultPriority } from '../../src/decide/place.js';
+import { constantOf, isDefaultPriority, slotOf } from '../../src/decide/place.js';
 import { DEFAULT_PRIORITY } from '../../src/compile/arbitration.js';
 import { FACTOR_SLOTS } from '../../src/decide/tables.js';
 
@@ -32,5 +32,13 @@ describe('decision placement shortcuts', () => {
     expect(constantOf(code('0 / 0'))).toBeNaN();
     expect(constantOf(code('x'))).toBeUndefined();
     expect(constantOf(code('propensity'))).toBeUndefined();
+  });
+
+  it('recognizes programs that read one frame slot (score.offers), and only them', () => {
+    expect(slotOf(code('propensity'))).toBe(FACTOR_SLOTS.propensity);
+    expect(slotOf(code('value'))).toBe(FACTOR_SLOTS.value);
+    expect(slotOf(code('propensity * 1'))).toBeUndefined();
+    expect(slotOf(code('x'))).toBeUndefined(); // a feature, not a slot
+    expect(slotOf(code('2'))).toBeUndefined();
   });
 });

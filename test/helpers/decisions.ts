@@ -8,6 +8,8 @@
  */
 import { randInt } from './random.js';
 import type { CandidateRecord } from '../../src/decide/explain.js';
+import type { DecisionTables } from '../../src/decide/tables.js';
+import type { Engine } from '../../src/engine.js';
 import { STAGE, STAGES } from '../../src/decide/tables.js';
 
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -25,7 +27,7 @@ export interface RandomBundle {
   hasSegment: boolean;
 }
 
-export function randomDecisionSpec(rand: () => number): RandomBundle {
+export function randomDecisionSpec(rand: () => number, opts: { adaptive?: boolean } = {}): RandomBundle {
   const nNum = randInt(rand, 2, 5);
   const features: Record<string, unknown> = {};
   for (let i = 0; i < nNum; i++) features[`x${i}`] = 'numeric';
@@ -48,7 +50,8 @@ export function randomDecisionSpec(rand: () => number): RandomBundle {
     models[`m${m}`] = { linear: { intercept: Math.round((rand() - 0.5) * 200) / 100, link: chance(rand, 0.7) ? 'logit' : 'identity', weights } };
   }
   // an adaptive model learning per action (or action and channel), read by some propensities
-  const hasAdaptive = chance(rand, 0.4);
+  const roll = chance(rand, 0.4);
+  const hasAdaptive = opts.adaptive ?? roll;
   if (hasAdaptive) {
     const method = pick(rand, ['thompson', 'epsilon', 'none']);
     models.ad = {
@@ -234,3 +237,43 @@ export function diffRecords(k: CandidateRecord, r: CandidateRecord): string | un
 
 export const REACHED_RANKING = new Set([STAGE.selected, STAGE.suppression, STAGE.exclusion, STAGE.limit]);
 
+
+/** A random request for a random bundle: features, context, the twin's frame, the requested channel indices, a limit. */
+export interface RandomRequest {
+  features: Record<string, number | string | null>;
+  context: Record<string, unknown>;
+  /** The context fields as the kernel's frame holds them (for the reference twin). */
+  frame: Float64Array;
+  requested: number[];
+  limit: number | undefined;
+}
+
+export function randomRequest(rand: () => number, engine: Engine, t: DecisionTables, rb: RandomBundle, now: number): RandomRequest {
+  const nNum = engine.schema.names.filter((n) => /^x\d+$/.test(n)).length;
+  const features = randomFeatures(rand, nNum);
+  const context: Record<string, unknown> = { now };
+  const frame = new Float64Array(t.frame.slots).fill(NaN);
+  const ctxNames = engine.context.names;
+  if (rb.hasSegment && rand() < 0.8) context.segment = SEGMENTS[randInt(rand, 0, 2)];
+  if (ctxNames.includes('hour') && rand() < 0.8) context.hour = randInt(rand, 0, 23);
+  ctxNames.forEach((name, i) => {
+    if (name !== 'channel' && context[name] !== undefined) frame[t.frame.contextSlots[i]!] = engine.context.encodeValue(i, context[name]);
+  });
+  let requested = t.channels.map((_, c) => c);
+  if (t.channels.length) {
+    const u = rand();
+    if (u < 0.5) {
+      const c = randInt(rand, 0, t.channels.length - 1);
+      context.channel = t.channels[c];
+      requested = [c];
+    } else if (u < 0.7) {
+      requested = requested.filter(() => rand() < 0.6);
+      if (requested.length === 0) requested = [0];
+      context.channel = requested.map((c) => t.channels[c]);
+    }
+  } else {
+    requested = [0];
+  }
+  const limit = rand() < 0.3 ? undefined : randInt(rand, 0, 4);
+  return { features, context, frame, requested, limit };
+}

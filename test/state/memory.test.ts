@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/state/memory.js';
+import { mulberry32, randInt } from '../helpers/random.js';
 
 describe('MemoryStore', () => {
   it('keeps state bytes and reuses the entry on update', () => {
@@ -70,5 +71,56 @@ describe('MemoryStore', () => {
     now = 140; // a was touched at 50: still alive
     expect(s.get('a')![0]).toBe(7);
   });
-});
 
+  it('keeps the same customers as a plain LRU list on random get, peek, set, delete and sweep sequences', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = mulberry32(seed);
+      let now = 0;
+      const max = randInt(rand, 1, 6);
+      const s = new MemoryStore({ maxEntries: max, ttlMs: 50, clock: () => now });
+      // the model: customers most recent first, with their value and last touch
+      let lru: { id: string; v: number; t: number }[] = [];
+      const alive = () => (lru = lru.filter((e) => now - e.t <= 50));
+      let evictions = 0;
+      for (let step = 0; step < 400; step++) {
+        now += randInt(rand, 0, 6);
+        const id = `c${randInt(rand, 0, 9)}`;
+        const op = rand();
+        const at = lru.findIndex((e) => e.id === id);
+        const expired = at >= 0 && now - lru[at]!.t > 50;
+        if (op < 0.35) {
+          const got = s.get(id);
+          if (at < 0 || expired) {
+            expect(got).toBeUndefined();
+            if (at >= 0) lru.splice(at, 1);
+          } else {
+            const e = lru.splice(at, 1)[0]!;
+            expect(got![0]).toBe(e.v);
+            e.t = now;
+            lru.unshift(e);
+          }
+        } else if (op < 0.45) {
+          expect(s.peek(id)?.[0]).toBe(at < 0 || expired ? undefined : lru[at]!.v);
+        } else if (op < 0.85) {
+          const v = randInt(rand, 0, 255);
+          s.set(id, new Uint8Array([v]));
+          if (at >= 0) lru.splice(at, 1);
+          lru.unshift({ id, v, t: now });
+          if (lru.length > max) {
+            lru.pop();
+            evictions++;
+          }
+        } else if (op < 0.95) {
+          expect(s.delete(id)).toBe(at >= 0);
+          if (at >= 0) lru.splice(at, 1);
+        } else {
+          const before = lru.length;
+          expect(s.sweepExpired()).toBe(before - alive().length);
+        }
+        expect(s.size).toBe(lru.length);
+        expect(s.evictions).toBe(evictions);
+        expect([...s.keys()].sort()).toEqual(lru.map((e) => e.id).sort());
+      }
+    }
+  });
+});
