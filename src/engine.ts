@@ -23,6 +23,7 @@ import type { ModelTable } from './models/registry.js';
 import type { ModelHost } from './models/host.js';
 import { explainScorecard, type ScorecardExplanation } from './models/scorecard-explain.js';
 import { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+import { SlabStore } from './state/slab.js';
 import type { StateStore } from './state/store.js';
 import { freshState, type StateLayout } from './state/layout.js';
 import { StateMigrator } from './state/migrate.js';
@@ -118,7 +119,9 @@ export class Engine extends EventEmitter {
     super();
     this.rt = rt;
     this.opts = { ...opts };
-    this.store = opts.store ?? new MemoryStore(opts.memoryStore);
+    // memoryStore.wasm: the states in this bundle's wasm memory (src/state/slab.ts)
+    this.store =
+      opts.store ?? (opts.memoryStore?.wasm === true && rt.stateLayout ? new SlabStore(rt.wasm, rt.stateLayout, opts.memoryStore) : new MemoryStore(opts.memoryStore));
     this.migrator = new StateMigrator(rt.stateShape);
     this.states = new MigratingStore(this.store, this.migrator);
   }

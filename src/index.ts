@@ -15,6 +15,7 @@ export { VERSION } from './version.js';
 export { Engine, type EngineOptions, type BundleInfo, type SwapOptions, type SwapEvent } from './engine.js';
 export { DEFAULT_LIMITS, LIMIT_CEILINGS, LIMIT_NAMES, type Limits, type LimitName } from './limits.js';
 export { MemoryStore, type MemoryStoreOptions } from './state/memory.js';
+export type { SlabStore, SlabStoreOptions } from './state/slab.js';
 export type { StateStore } from './state/store.js';
 export { compileSpec, compileSpecFile, type CompileOptions } from './compile/spec.js';
 export { SpecSource } from './compile/source.js';

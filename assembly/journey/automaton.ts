@@ -76,13 +76,17 @@ let takenCount: i32 = 0;
 
 /**
  * The run's position: the step (1..k) that took its latest event, 0 for an
- * unused slot. A journey without a position byte (one step, no strict
- * contiguity) is at step 1 whenever its first time is set.
+ * unused slot. A journey without a position byte (one that tracks no gaps) is
+ * at the last step whose first time is set: every step a run can rest at
+ * stores its first time, and steps after the position are zero.
  */
 function posOf(j: usize, run: usize): i32 {
   const o = load<i32>(j, JR_POS);
   if (o >= 0) return <i32>(load<u8>(run + <usize>o) & 0x7f);
-  return timeField(run, load<i32>(stepAt(j, 0), SR_FIRST)) != 0 ? 1 : 0;
+  for (let s = load<i32>(j, JR_K) - 1; s >= 0; s--) {
+    if (timeField(run, load<i32>(stepAt(j, s), SR_FIRST)) != 0) return s + 1;
+  }
+  return 0;
 }
 
 /** The run skipped an event since its latest one (only journeys with a position byte track this). */

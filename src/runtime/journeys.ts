@@ -15,13 +15,14 @@ import { placePrograms } from '../compile/expr/bytecode.js';
 import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef } from '../compile/journey/bindings.js';
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
 import { BASE_UNIT_MS, OUT_HEADER_BYTES, type CaptureKind, type SectionLayout } from '../compile/journey/layout.js';
-import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type EventTypeDef, type JourneySet } from '../compile/journey/model.js';
+import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type JourneySet } from '../compile/journey/model.js';
 import { freshState, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
+import { SlabStore } from '../state/slab.js';
+import { MigratingStore } from '../state/migrating-store.js';
 import type { EncodeOptions, FeatureObject, FeatureSchema } from './features.js';
 import { wasmError, type WasmInstance } from './wasm.js';
-
-const hasOwn = Object.prototype.hasOwnProperty;
+import { eventTypeEncoder, type EventTypeEncoder } from './journey-events.js';
 import type { TriggerDecide, TriggeredDecision, TriggerRequest } from '../decide/triggers.js';
 
 export type { TriggeredDecision } from '../decide/triggers.js';
@@ -117,6 +118,8 @@ export interface JourneyStats {
 }
 
 const EMPTY: JourneyMatch[] = Object.freeze([]) as unknown as JourneyMatch[];
+/** The result of an observe that matched nothing (most of them): shared, frozen, nothing allocated. */
+const NO_MATCHES: ObserveResult = Object.freeze({ matches: EMPTY });
 
 const JT_BYTES = 96;
 const JR_BYTES = 80;
@@ -258,16 +261,6 @@ export function placeJourneys(wasm: WasmInstance, v: ValidatedJourneys, numFeatu
   return { table, values };
 }
 
-interface TypeEncoder {
-  index: number;
-  def: EventTypeDef;
-  names: string[];
-  dicts: (Map<string, number> | null)[];
-  categorical: boolean[];
-  sizes: number[];
-  required: boolean[];
-}
-
 type RawFn<A extends unknown[]> = (...args: A) => number;
 
 function raw<A extends unknown[]>(f: unknown): RawFn<A> {
@@ -290,7 +283,7 @@ export class JourneyRuntime {
   private readonly wasm: WasmInstance;
   private readonly schema: FeatureSchema;
   private readonly encode: EncodeOptions | undefined;
-  private readonly types = new Map<string, TypeEncoder>();
+  private readonly types = new Map<string, EventTypeEncoder>();
   private readonly statePtr: number;
   private readonly framePtr: number;
   private readonly featuresPtr: number;
@@ -323,17 +316,8 @@ export class JourneyRuntime {
     this.fresh = freshState(v.state);
     this.header = [...this.fresh.subarray(0, 8)];
     this.stateView = new Uint8Array(wasm.memory.buffer, this.statePtr, v.state.size);
-    v.set.events.forEach((def, index) => {
-      this.types.set(def.name, {
-        index,
-        def,
-        names: def.attributes.map((a) => a.name),
-        dicts: def.attributes.map((a) => (a.categories ? new Map(a.categories.map((c, i) => [c, i])) : null)),
-        categorical: def.attributes.map((a) => a.type === 'categorical'),
-        sizes: def.attributes.map((a) => (a.categories ? a.categories.length : 1 << 24)),
-        required: def.attributes.map((a) => a.required === true),
-      });
-    });
+    const countInvalid = () => void this.stats.invalid++;
+    v.set.events.forEach((def, index) => this.types.set(def.name, eventTypeEncoder(index, def, encode, countInvalid, (str, what) => checkInputString(schema.limits, str, what))));
     const ex = wasm.exports as unknown as Record<string, unknown>;
     this.observeFn = raw(ex.journeyObserve);
     this.advanceFn = raw(ex.journeyAdvance);
@@ -423,56 +407,8 @@ export class JourneyRuntime {
     const f64 = this.wasm.f64;
     const base = this.framePtr >> 3;
     f64[base] = time;
-    const names = enc!.names;
-    for (let i = 0; i < names.length; i++) {
-      // own properties only: an attribute named like an Object.prototype member (constructor, toString) is not inherited
-      const v = hasOwn.call(event, names[i]!) ? event[names[i]!] : undefined;
-      let x: number;
-      if (v === undefined || v === null) {
-        if (enc!.required[i]) this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": required attribute "${names[i]}" is missing`, { type: typeName, attribute: names[i] });
-        x = NaN;
-      } else if (enc!.categorical[i]) {
-        x = this.category(enc!, i, v);
-      } else if (typeof v === 'number') {
-        x = v;
-      } else if (typeof v === 'boolean') {
-        x = v ? 1 : 0;
-      } else {
-        this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": attribute "${names[i]}" is numeric, got ${describe(v)}`, { type: typeName, attribute: names[i] });
-      }
-      if (x !== x && enc!.required[i]) this.invalid('EVENT_ATTRIBUTE', `event "${typeName}": required attribute "${names[i]}" is missing (NaN)`, { type: typeName, attribute: names[i] });
-      f64[base + 1 + i] = x;
-    }
+    enc!.encode(event, f64, base);
     return enc!.index;
-  }
-
-  private category(enc: TypeEncoder, i: number, v: unknown): number {
-    const name = enc.names[i]!;
-    const type = enc.def.name;
-    if (typeof v === 'string') {
-      const dict = enc.dicts[i];
-      const code = dict?.get(v);
-      if (code !== undefined) return code;
-      try {
-        checkInputString(this.schema.limits, v, `attribute "${name}" of event "${type}"`);
-      } catch (e) {
-        this.stats.invalid++;
-        throw e;
-      }
-      if (dict && this.encode?.unknownCategory === 'missing') return NaN;
-      this.invalid(
-        'EVENT_ATTRIBUTE',
-        dict
-          ? `event "${type}": "${v.slice(0, 100)}" is not a category of attribute "${name}" (${enc.def.attributes[i]!.categories!.slice(0, 10).join(', ')}${dict.size > 10 ? ', ...' : ''})`
-          : `event "${type}": attribute "${name}" has no dictionary: give its integer code, not "${v.slice(0, 100)}"`,
-        { type, attribute: name },
-      );
-    }
-    if (typeof v === 'number') {
-      if (v !== v) return NaN;
-      if (Number.isInteger(v) && v >= 0 && v < enc.sizes[i]!) return v;
-    }
-    this.invalid('EVENT_ATTRIBUTE', `event "${type}": attribute "${name}" is categorical: expected a category string or an integer code, got ${describe(v)}`, { type, attribute: name });
   }
 
   private loadFeatures(f: FeatureObject | Float32Array | undefined): void {
@@ -544,6 +480,11 @@ export class JourneyRuntime {
   /** Observes an event for a customer whose state lives in `store`. */
   observe(store: StateStore, customerId: string, event: JourneyEvent, opts?: ObserveOptions): ObserveResult {
     checkCustomerId(customerId);
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const r = this.observeSlot(slab, customerId, event, opts);
+      if (r !== undefined) return r;
+    }
     let s = store.get(customerId);
     if (s !== undefined) this.checkState(s);
     const r = this.run(event, opts, s ?? this.fresh);
@@ -556,10 +497,72 @@ export class JourneyRuntime {
     return { matches: this.afterCall(false) };
   }
 
-  private advanceInto(state: Uint8Array, now: number): number {
-    if (typeof now !== 'number' || !(now >= 0 && now <= JOURNEY_LIMITS.maxTimeMs)) {
-      throw new NextbestError('ARGUMENT_INVALID', `advance: now must be epoch milliseconds in [0, 2^48), got ${describe(now)}`);
+  /** The slab store behind `store` (the engine wraps it for migrations) when its slots are in this instance's memory. */
+  private slabOf(store: StateStore): SlabStore | undefined {
+    const inner = store instanceof MigratingStore ? store.inner : store;
+    return inner instanceof SlabStore && inner.wasm === this.wasm ? inner : undefined;
+  }
+
+  /** The slot's header is this bundle's (else the caller takes the generic path, which migrates or refuses it). */
+  private slotIsOurs(p: number): boolean {
+    const u8 = this.wasm.u8;
+    const h = this.header;
+    return (
+      u8[p] === h[0] && u8[p + 1] === h[1] && u8[p + 2] === h[2] && u8[p + 3] === h[3] &&
+      u8[p + 4] === h[4] && u8[p + 5] === h[5] && u8[p + 6] === h[6] && u8[p + 7] === h[7]
+    );
+  }
+
+  /**
+   * observe on a slab store of this instance: the kernel runs on the
+   * customer's slot in place (no copies). Undefined when the slot holds bytes
+   * of another layout (put there by set): the generic path handles them.
+   */
+  private observeSlot(store: SlabStore, customerId: string, event: JourneyEvent, opts: ObserveOptions | undefined): ObserveResult | undefined {
+    const type = this.encodeEvent(event); // before the slot: a refused event creates no customer
+    this.loadFeatures(opts?.features);
+    const p = store.slot(customerId, true);
+    if (!this.slotIsOurs(p)) return undefined;
+    let r: number;
+    try {
+      r = this.observeFn(this.table, p, type, this.framePtr, this.featuresPtr, this.outPtr);
+    } catch (e) {
+      throw wasmError(e);
     }
+    if (r === -1) {
+      this.stats.rejectedLate++;
+      return { matches: EMPTY, rejected: 'late' };
+    }
+    this.stats.events++;
+    const matches = this.afterCall(false);
+    return matches.length === 0 ? NO_MATCHES : { matches };
+  }
+
+  /** STATE_INVALID unless the slot at p holds state of this bundle (its bytes may have come from store.set). */
+  private checkSlot(p: number): number {
+    const u8 = this.wasm.u8;
+    const h = this.header;
+    if (
+      u8[p] !== h[0] || u8[p + 1] !== h[1] || u8[p + 2] !== h[2] || u8[p + 3] !== h[3] ||
+      u8[p + 4] !== h[4] || u8[p + 5] !== h[5] || u8[p + 6] !== h[6] || u8[p + 7] !== h[7]
+    ) {
+      this.checkState(u8.slice(p, p + this.state.size)); // throws with the reason
+    }
+    return p;
+  }
+
+  private advanceSlot(p: number, now: number): JourneyMatch[] {
+    checkNow(now);
+    try {
+      this.advanceFn(this.table, this.checkSlot(p), now, this.outPtr);
+    } catch (e) {
+      throw wasmError(e);
+    }
+    return this.afterCall(true);
+  }
+
+  private advanceInto(state: Uint8Array, now: number): number {
+    checkNow(now);
     this.scratch().set(state);
     try {
       return this.advanceFn(this.table, this.statePtr, now, this.outPtr);
@@ -579,6 +582,12 @@ export class JourneyRuntime {
   /** Fires a stored customer's deadlines; the state is written back only when something happened. */
   advance(store: StateStore, customerId: string, now: number): JourneyMatch[] {
     checkCustomerId(customerId);
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const p = slab.slot(customerId, false);
+      if (p === 0) return EMPTY;
+      if (this.slotIsOurs(p)) return this.advanceSlot(p, now);
+    }
     const s = store.get(customerId);
     if (s === undefined) return EMPTY;
     return this.advanceStored(store, customerId, this.checkState(s), now);
@@ -603,6 +612,19 @@ export class JourneyRuntime {
    * are skipped (counted in the returned summary of advanceAll).
    */
   *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
+    const slab = this.slabOf(store);
+    if (slab === store) {
+      checkNow(now);
+      for (const slot of slab.liveSlots()) {
+        const customerId = slab.slotId(slot)!;
+        const p = slab.slotPointer(slot);
+        if (!this.slotIsOurs(p)) continue; // not of this bundle's layout: skipped
+        const matches = this.advanceSlot(p, now);
+        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) slab.touchSlot(slot); // as a write by set would
+        if (matches.length > 0) yield { customerId, matches };
+      }
+      return;
+    }
     const ids = Array.from(store.keys());
     for (const customerId of ids) {
       const matches = this.sweepOne(store, customerId, now);
@@ -615,6 +637,16 @@ export class JourneyRuntime {
    * can, skipped (no matches) when gone or not of this bundle's layout.
    */
   sweepOne(store: StateStore, customerId: string, now: number): JourneyMatch[] {
+    const slab = this.slabOf(store);
+    if (slab !== undefined) {
+      const p = slab.peekSlot(customerId);
+      if (p === 0) return EMPTY;
+      if (this.slotIsOurs(p)) {
+        const matches = this.advanceSlot(p, now);
+        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) slab.slot(customerId, false); // as a write by set would
+        return matches;
+      }
+    }
     const s = typeof store.peek === 'function' ? store.peek(customerId) : store.get(customerId);
     if (s === undefined) return EMPTY;
     try {
@@ -727,6 +759,12 @@ export class JourneyRuntime {
       at += l.matchBytes;
     }
     return out;
+  }
+}
+
+function checkNow(now: unknown): void {
+  if (typeof now !== 'number' || !(now >= 0 && now <= JOURNEY_LIMITS.maxTimeMs)) {
+    throw new NextbestError('ARGUMENT_INVALID', `advance: now must be epoch milliseconds in [0, 2^48), got ${describe(now)}`);
   }
 }
 

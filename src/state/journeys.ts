@@ -172,8 +172,7 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
     const k = j.steps.length;
     for (let i = 0; i < jl.slots; i++) {
       const at = b + JOURNEY_HEADER_BYTES + i * jl.runBytes;
-      const first0 = jl.steps[0]!.first;
-      const p = jl.posOffset >= 0 ? v.getUint8(at + jl.posOffset) & 0x7f : first0 >= 0 && v.getUint32(at + first0, true) !== 0 ? 1 : 0;
+      const p = jl.posOffset >= 0 ? v.getUint8(at + jl.posOffset) & 0x7f : inferredPosition(jl, v, at);
       if (p < 1 || p > k) break;
       const steps = j.steps.map((s, si): StepState => {
         const sl = jl.steps[si]!;
@@ -209,4 +208,13 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
     }
   });
   return st;
+}
+
+/** The position of a run without a position byte: the last step whose first time is set (0: unused slot). */
+function inferredPosition(jl: SectionLayout['journeys'][number], v: DataView, at: number): number {
+  for (let s = jl.steps.length - 1; s >= 0; s--) {
+    const f = jl.steps[s]!.first;
+    if (f >= 0 && v.getUint32(at + f, true) !== 0) return s + 1;
+  }
+  return 0;
 }

@@ -4,8 +4,12 @@
  *
  *   +0  u32  magic+version  0x5342_0001 ("NB" state, layout format 1)
  *   +4  u32  layout hash    first 4 bytes of sha256 over the section descriptors
- *   +8  f64  base time      epoch ms that relative times in the sections count from
- *   +16 sections, each 8-byte aligned, at the offsets recorded in the bundle
+ *   +8  sections, each 8-byte aligned, at the offsets recorded in the bundle
+ *
+ * (The header had an f64 base time at +8 that no section read: journeys keep
+ * their own base time, contact history absolute seconds. It was dropped, 8
+ * bytes per customer; the layout hash covers the offsets, so states of the
+ * old layout are refused as written by a different layout.)
  *
  * A section's layout is derived from the bundle at compile time and recorded
  * in the bundle (name, offset, size, version), so `nextbest inspect` can report
@@ -18,7 +22,7 @@ import { requireNumber, requireObject } from '../models/table.js';
 import { LIMIT_CEILINGS } from '../limits.js';
 
 export const STATE_MAGIC = 0x53420001;
-export const STATE_HEADER_SIZE = 16;
+export const STATE_HEADER_SIZE = 8;
 
 export interface StateSection {
   /** Owner of the section: "journeys", "contacts", ... */

@@ -18,6 +18,13 @@ export interface MemoryStoreOptions {
   ttlMs?: number;
   /** Clock for the TTL (wall time by default). */
   clock?: () => number;
+  /**
+   * Engine option only: keep the states in the engine's wasm memory (SlabStore,
+   * src/state/slab.ts: no copies, CLOCK recency) instead of JS byte arrays. Swaps
+   * must keep the state size (the slots are of the first bundle's size); after a
+   * swap the states are copied in and out like any store's.
+   */
+  wasm?: boolean;
 }
 
 interface Entry {

@@ -31,9 +31,9 @@ policies:
     expect(text).toContain('decisions 2 actions, 1 groups, 2 rules (');
     expect(text).toContain('2 policies, 0 triggers; channels app, email');
     // 16 header + cap (2 x 4) + back (2 actions x (2 x 4 + 4))
-    expect(text).toContain('state     48 bytes per customer: contacts 32B');
+    expect(text).toContain('state     40 bytes per customer: contacts 32B');
     out.length = 0;
     expect(await runCli(['inspect', '--json', join(dir, 'd.nbb')], io)).toBe(0);
-    expect(JSON.parse(out.join('\n'))).toMatchObject({ state: { bytes: 48, sections: { contacts: 32 } }, decisions: { actions: 2, policies: 2 } });
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ state: { bytes: 40, sections: { contacts: 32 } }, decisions: { actions: 2, policies: 2 } });
   });
 });

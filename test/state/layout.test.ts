@@ -9,10 +9,10 @@ describe('state layout', () => {
 
   it('places sections 8-byte aligned after the header', () => {
     expect(l.sections.map((s) => [s.offset, s.size])).toEqual([
-      [16, 13],
-      [32, 40],
+      [8, 13],
+      [24, 40],
     ]);
-    expect(l.size).toBe(72);
+    expect(l.size).toBe(64);
     expect(validateLayout(layoutToBundle(l))).toEqual(l);
   });
 
@@ -20,7 +20,7 @@ describe('state layout', () => {
     const b = layoutToBundle(l) as { sections: { offset: number; size: number }[]; hash: number; size: number };
     expect(() => validateLayout({ ...b, hash: (b.hash + 1) >>> 0 })).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
     const overlap = structuredClone(b);
-    overlap.sections[1]!.offset = 24;
+    overlap.sections[1]!.offset = 16;
     expect(() => validateLayout(overlap)).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
     const outside = structuredClone(b);
     outside.sections[1]!.size = 100;

@@ -20,8 +20,9 @@
  *   +5  runs[slots]     partial matches, oldest first; unused slots are zero
  * Run (runBytes):
  *   +0  u8  position    1..k: the step that took the run's latest event; 0 unused; bit 7: an event was skipped since (gap).
- *                       Absent for a one-step pattern (unless it is consecutive and ends with an absence):
- *                       its position is 1, and its first time (0 or not) says whether the slot is used.
+ *                       Only for journeys that track gaps (strict contiguity, consecutive loops), and not
+ *                       for a one-step one without a final absence. Without it the position is the last
+ *                       step whose first time is set (0: the slot is unused).
  *   then, for each step that a run can rest at, in step order:
  *       u32 first time;
  *       u32 last time (a step that repeats);
@@ -50,7 +51,7 @@ import {
 
 export const SECTION_NAME = 'journeys';
 /** Bumped whenever the encoding below changes. */
-export const SECTION_VERSION = 1;
+export const SECTION_VERSION = 2;
 export const SECTION_HEADER_BYTES = 10;
 export const JOURNEY_HEADER_BYTES = 5;
 export const BASE_UNIT_MS = 65536;
@@ -155,9 +156,11 @@ function journeyLayout(j: JourneyDef, events: EventTypeDef[], offset: number): J
   const k = j.steps.length;
   const selfRef = (i: number, field: string, capture = -1) =>
     j.refs.some((r) => r.step === i && r.field === field && (field !== 'capture' || r.capture === capture));
-  // One step: the position is always 1, and a skipped event can only matter later (the gap bit)
-  // when a final absence keeps the run alive past it; otherwise a gap kills the run at once.
-  const posOffset = k === 1 && (!tracksGaps(j) || j.absence === null) ? -1 : 0;
+  // The position byte is kept only for the gap bit. Without it the position is the last step whose
+  // first time is set (every step a run can rest at stores its first time; later steps are zero).
+  // The gap bit matters when the journey tracks gaps, except with one step and no final absence:
+  // there a gap kills the run at once.
+  const posOffset = !tracksGaps(j) || (k === 1 && j.absence === null) ? -1 : 0;
   let at = posOffset + 1;
   let out = MATCH_HEADER_BYTES;
   const steps = j.steps.map((s, i): StepLayout => {

@@ -109,7 +109,7 @@ describe('journeys compiler', () => {
       'journey.sx.avg',
     ]);
     expect(journeyBindings(set).get('journey.seq')!.type).toEqual({ kind: 'bool' });
-    expect(p.state).toMatchObject({ sections: [{ name: 'journeys', offset: 16, size: computeLayout(set).size }] });
+    expect(p.state).toMatchObject({ sections: [{ name: 'journeys', offset: 8, size: computeLayout(set).size }] });
   });
 
   it('accepts every quantifier form', () => {
