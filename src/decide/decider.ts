@@ -12,7 +12,7 @@ import { checkInputString } from '../limits.js';
 import { wasmError, type WasmInstance } from '../runtime/wasm.js';
 import type { EncodeOptions, FeatureSchema } from '../runtime/features.js';
 import type { ModelTable } from '../models/registry.js';
-import { checkState, freshState, section, type StateLayout } from '../state/layout.js';
+import { checkState, freshState, hasHeader, section, type StateLayout } from '../state/layout.js';
 import { editDistance } from '../compile/source.js';
 import { ADAPTIVE_REF_SIZE, adaptiveBinned, CAND_SIZE, DT_ADAPTIVE, DT_N_CANDIDATES, DT_RNG, DT_SCORED, placeDecisions, type PlacedDecisions } from './place.js';
 import type { Learning } from '../adaptive/learning.js';
@@ -300,28 +300,14 @@ export class Decisions {
     for (const key in ctx) {
       if (!Object.prototype.hasOwnProperty.call(ctx, key)) continue;
       const i = this.contextIndex.get(key);
-      if (i === undefined || key === 'channel') {
-        checkInputString(this.context.limits, key, 'a context field name');
-        const known = this.context.names.filter((n) => n !== 'channel');
-        throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ') || 'no other fields'}`, {
-          field: key.slice(0, 64),
-        });
-      }
+      if (i === undefined || key === 'channel') this.unknownContextField(key, this.context.names.filter((n) => n !== 'channel'));
       this.contextValue(i, key, ctx[key]);
     }
   }
 
   /** STATE_INVALID unless the bytes are state of this layout (fast path: length and header compared in place). */
   private checkState(state: Uint8Array): void {
-    const h = this.header;
-    if (
-      state instanceof Uint8Array &&
-      state.length === this.layout.size &&
-      state[0] === h[0] && state[1] === h[1] && state[2] === h[2] && state[3] === h[3] &&
-      state[4] === h[4] && state[5] === h[5] && state[6] === h[6] && state[7] === h[7]
-    ) {
-      return;
-    }
+    if (state instanceof Uint8Array && state.length === this.layout.size && hasHeader(state, 0, this.header)) return;
     checkState(this.layout, state); // throws with the reason
     throw new NextbestError('STATE_INVALID', 'customer state does not match this bundle');
   }
@@ -405,14 +391,18 @@ export class Decisions {
       if (!Object.prototype.hasOwnProperty.call(ctx, key) || key === 'now') continue;
       if (key === 'channel' && hasChannels) continue; // the kernel writes each candidate's channel
       const i = this.contextIndex.get(key);
-      if (i === undefined) {
-        checkInputString(this.context.limits, key, 'a context field name');
-        const known = ['now', ...this.context.names];
-        throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ')}`, { field: key.slice(0, 64) });
-      }
+      if (i === undefined) this.unknownContextField(key, ['now', ...this.context.names]);
       f64[base + slots[i]!] = this.contextValue(i, key, ctx[key]);
     }
     return now;
+  }
+
+  /** CONTEXT_INVALID for a field the context does not have (LIMIT_EXCEEDED for an over-long name), naming those it has. */
+  private unknownContextField(key: string, known: readonly string[]): never {
+    checkInputString(this.context.limits, key, 'a context field name');
+    throw new NextbestError('CONTEXT_INVALID', `unknown context field "${key.slice(0, 64)}"${near(key, known)}; the context has: ${known.join(', ') || 'no other fields'}`, {
+      field: key.slice(0, 64),
+    });
   }
 
   private contextValue(i: number, key: string, v: unknown): number {

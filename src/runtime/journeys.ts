@@ -16,7 +16,7 @@ import { AGG_FN_CODES, VALUE_KIND_CODES, journeyValueDefs, type JourneyValueDef 
 import type { ValidatedJourneys } from '../compile/journey/bundle.js';
 import { BASE_UNIT_MS, OUT_HEADER_BYTES, type CaptureKind, type SectionLayout } from '../compile/journey/layout.js';
 import { JOURNEY_LIMITS, interestingTypes, isPrunable, tracksGaps, type JourneySet } from '../compile/journey/model.js';
-import { freshState, type StateLayout } from '../state/layout.js';
+import { freshState, hasHeader, type StateLayout } from '../state/layout.js';
 import type { StateStore } from '../state/store.js';
 import { SlabStore } from '../state/slab.js';
 import { MigratingStore } from '../state/migrating-store.js';
@@ -343,15 +343,7 @@ export class JourneyRuntime {
   }
 
   private checkState(s: unknown): Uint8Array {
-    const h = this.header;
-    if (
-      s instanceof Uint8Array &&
-      s.byteLength === this.fresh.byteLength &&
-      s[0] === h[0] && s[1] === h[1] && s[2] === h[2] && s[3] === h[3] &&
-      s[4] === h[4] && s[5] === h[5] && s[6] === h[6] && s[7] === h[7]
-    ) {
-      return s;
-    }
+    if (s instanceof Uint8Array && s.byteLength === this.fresh.byteLength && hasHeader(s, 0, this.header)) return s;
     if (!(s instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', `customer state must be a Uint8Array, got ${describe(s)}`);
     const f = this.fresh;
     if (s.byteLength !== f.byteLength) {
@@ -505,12 +497,7 @@ export class JourneyRuntime {
 
   /** The slot's header is this bundle's (else the caller takes the generic path, which migrates or refuses it). */
   private slotIsOurs(p: number): boolean {
-    const u8 = this.wasm.u8;
-    const h = this.header;
-    return (
-      u8[p] === h[0] && u8[p + 1] === h[1] && u8[p + 2] === h[2] && u8[p + 3] === h[3] &&
-      u8[p + 4] === h[4] && u8[p + 5] === h[5] && u8[p + 6] === h[6] && u8[p + 7] === h[7]
-    );
+    return hasHeader(this.wasm.u8, p, this.header);
   }
 
   /**
@@ -541,11 +528,7 @@ export class JourneyRuntime {
   /** STATE_INVALID unless the slot at p holds state of this bundle (its bytes may have come from store.set). */
   private checkSlot(p: number): number {
     const u8 = this.wasm.u8;
-    const h = this.header;
-    if (
-      u8[p] !== h[0] || u8[p + 1] !== h[1] || u8[p + 2] !== h[2] || u8[p + 3] !== h[3] ||
-      u8[p + 4] !== h[4] || u8[p + 5] !== h[5] || u8[p + 6] !== h[6] || u8[p + 7] !== h[7]
-    ) {
+    if (!hasHeader(u8, p, this.header)) {
       this.checkState(u8.slice(p, p + this.state.size)); // throws with the reason
     }
     return p;

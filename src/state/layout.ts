@@ -106,6 +106,14 @@ export function freshState(l: StateLayout, into?: Uint8Array): Uint8Array {
   return s;
 }
 
+/** Whether the 8 header bytes at `at` are `header` (a layout's magic and hash): the fast check before checkState. */
+export function hasHeader(bytes: Uint8Array, at: number, header: ArrayLike<number>): boolean {
+  return (
+    bytes[at] === header[0] && bytes[at + 1] === header[1] && bytes[at + 2] === header[2] && bytes[at + 3] === header[3] &&
+    bytes[at + 4] === header[4] && bytes[at + 5] === header[5] && bytes[at + 6] === header[6] && bytes[at + 7] === header[7]
+  );
+}
+
 /** Checks that bytes are state of this layout; STATE_INVALID says what is wrong. */
 export function checkState(l: StateLayout, s: Uint8Array): void {
   if (!(s instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', 'customer state must be a Uint8Array');

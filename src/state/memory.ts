@@ -36,6 +36,22 @@ interface Entry {
   older: Entry | undefined;
 }
 
+/**
+ * The size cap and TTL of an in-memory store's options, checked (OPTION_INVALID names `label`):
+ * defaults 1,000,000 customers and 30 days; a TTL of 0 never expires.
+ */
+export function storeBounds(opts: MemoryStoreOptions, label: string): { maxEntries: number; ttlMs: number } {
+  const max = opts.maxEntries ?? 1_000_000;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new NextbestError('OPTION_INVALID', `${label} maxEntries must be a positive integer, got ${String(opts.maxEntries)}`);
+  }
+  const ttl = opts.ttlMs ?? 30 * 86_400_000;
+  if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) {
+    throw new NextbestError('OPTION_INVALID', `${label} ttlMs must be a non-negative number of milliseconds, got ${String(opts.ttlMs)}`);
+  }
+  return { maxEntries: max, ttlMs: ttl === 0 ? Infinity : ttl };
+}
+
 export class MemoryStore implements StateStore {
   readonly maxEntries: number;
   readonly ttlMs: number;
@@ -52,16 +68,9 @@ export class MemoryStore implements StateStore {
   expirations = 0;
 
   constructor(opts: MemoryStoreOptions = {}) {
-    const max = opts.maxEntries ?? 1_000_000;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new NextbestError('OPTION_INVALID', `MemoryStore maxEntries must be a positive integer, got ${String(opts.maxEntries)}`);
-    }
-    const ttl = opts.ttlMs ?? 30 * 86_400_000;
-    if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) {
-      throw new NextbestError('OPTION_INVALID', `MemoryStore ttlMs must be a non-negative number of milliseconds, got ${String(opts.ttlMs)}`);
-    }
-    this.maxEntries = max;
-    this.ttlMs = ttl === 0 ? Infinity : ttl;
+    const { maxEntries, ttlMs } = storeBounds(opts, 'MemoryStore');
+    this.maxEntries = maxEntries;
+    this.ttlMs = ttlMs;
     this.clock = opts.clock ?? Date.now;
   }
 

@@ -36,7 +36,7 @@ import { NextbestError } from '../errors.js';
 import type { WasmInstance } from '../runtime/wasm.js';
 import { freshState, type StateLayout } from './layout.js';
 import type { StateStore } from './store.js';
-import type { MemoryStoreOptions } from './memory.js';
+import { storeBounds, type MemoryStoreOptions } from './memory.js';
 
 /** Options of the slab store (the same as MemoryStore's). */
 export type SlabStoreOptions = MemoryStoreOptions;
@@ -106,17 +106,10 @@ export class SlabStore implements StateStore {
   private full = false;
 
   constructor(wasm: WasmInstance, layout: StateLayout, opts: SlabStoreOptions = {}) {
-    const max = opts.maxEntries ?? 1_000_000;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new NextbestError('OPTION_INVALID', `memoryStore maxEntries must be a positive integer, got ${String(opts.maxEntries)}`);
-    }
-    const ttl = opts.ttlMs ?? 30 * 86_400_000;
-    if (typeof ttl !== 'number' || Number.isNaN(ttl) || ttl < 0) {
-      throw new NextbestError('OPTION_INVALID', `memoryStore ttlMs must be a non-negative number of milliseconds, got ${String(opts.ttlMs)}`);
-    }
+    const { maxEntries, ttlMs } = storeBounds(opts, 'memoryStore');
     this.wasm = wasm;
-    this.maxEntries = max;
-    this.ttlMs = ttl === 0 ? Infinity : ttl;
+    this.maxEntries = maxEntries;
+    this.ttlMs = ttlMs;
     this.clock = opts.clock ?? coarseNow;
     this.stateSize = layout.size;
     this.stride = META + Math.ceil(layout.size / 16) * 16;

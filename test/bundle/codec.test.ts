@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { decodeBundle, encodeBundle, encodeEnvelope, packValue } from '../../src/bundle/codec.js';
-import { NextbestError } from '../../src/errors.js';
 import { Model } from '../../src/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 const payload = { meta: { name: 't', version: '1', created: 'x', generator: 'test', sources: {} }, features: [], models: [] };
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof NextbestError)) throw e;
-    return e.code;
-  }
-  return 'no error';
-}
 
 const raw = new Packr({ useRecords: false });
 

@@ -3,8 +3,9 @@
  * (decideState, recordState) against the store forms, and state handling.
  */
 import { describe, expect, it } from 'vitest';
-import { compileSpec, Engine, MemoryStore, NextbestError, SpecSource } from '../../src/index.js';
+import { compileSpec, Engine, MemoryStore, SpecSource } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
+import { errorOf } from '../helpers/errors.js';
 
 const NOW = Date.UTC(2026, 5, 1, 12);
 const SPEC = `
@@ -28,22 +29,13 @@ async function engine(opts = {}): Promise<Engine> {
   return Engine.load(encodeBundle(compileSpec(new SpecSource(SPEC, 'api.yaml'))), opts);
 }
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof NextbestError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'no error';
-}
 
 describe('decision API', () => {
   it('reports bad requests with typed errors that say what to fix', async () => {
     const e = await engine();
     const ok = { features: { age: 30 }, context: { now: NOW } };
-    const d = (req: unknown, opts?: unknown) => codeOf(() => e.decide(req as never, opts as never));
-    expect(d(ok)).toBe('no error');
+    const d = (req: unknown, opts?: unknown) => errorOf(() => e.decide(req as never, opts as never));
+    expect(d(ok)).toBe('ok');
     expect(d({ ...ok, context: { channel: 'app' } })).toBe('TIME_INVALID: context.now is required: the decision time in epoch milliseconds');
     expect(d({ ...ok, context: { now: NaN } })).toBe('TIME_INVALID: context.now must be the decision time in epoch milliseconds (a finite number), got number NaN');
     expect(d({ ...ok, context: { now: '2026-01-01' } })).toMatch(/^TIME_INVALID: .*got string "2026-01-01"/);
@@ -72,18 +64,18 @@ describe('decision API', () => {
     expect(d(ok, { limt: 2 })).toMatch(/^OPTION_INVALID: unknown decide option "limt"; known: limit, explain/);
     expect(d(ok, 3)).toMatch(/^OPTION_INVALID/);
     // null and undefined context values are missing, not errors; a Float32Array in schema order works
-    expect(d({ features: Float32Array.of(30, 1), context: { now: NOW, segment: null, basket: undefined } })).toBe('no error');
+    expect(d({ features: Float32Array.of(30, 1), context: { now: NOW, segment: null, basket: undefined } })).toBe('ok');
   });
 
   it('reports bad records with typed errors', async () => {
     const e = await engine();
     const ok = { customerId: 'c', actionId: 'offer', channel: 'app', outcome: 'impression', at: NOW };
-    const r = (rec: unknown) => codeOf(() => e.record(rec as never));
-    expect(r(ok)).toBe('no error');
+    const r = (rec: unknown) => errorOf(() => e.record(rec as never));
+    expect(r(ok)).toBe('ok');
     expect(r({ ...ok, actionId: 'ofer' })).toBe('ACTION_UNKNOWN: unknown action "ofer"; did you mean "offer"?; the bundle has 2 actions (offer, app_only)');
     expect(r({ ...ok, channel: 'sms' })).toBe('CHANNEL_UNKNOWN: unknown channel "sms"; the channels are app, email');
     expect(r({ ...ok, channel: undefined })).toBe('ARGUMENT_INVALID: record: channel is required: offer is offered on app, email');
-    expect(r({ ...ok, actionId: 'app_only', channel: undefined })).toBe('no error');
+    expect(r({ ...ok, actionId: 'app_only', channel: undefined })).toBe('ok');
     expect(r({ ...ok, outcome: 'click' })).toBe('ARGUMENT_INVALID: outcome must be one of impression, accept, reject, got string "click"');
     expect(r({ ...ok, at: NaN })).toMatch(/^TIME_INVALID: at must be the time of the contact in epoch milliseconds/);
     expect(r({ ...ok, at: undefined })).toMatch(/^TIME_INVALID/);
@@ -103,8 +95,8 @@ describe('decision API', () => {
 
   it('says when a bundle has no actions', async () => {
     const e = await Engine.load(encodeBundle(compileSpec(new SpecSource('bundle: x\nversion: "1"\nfeatures: { a: numeric }\n', 'x.yaml'))));
-    expect(codeOf(() => e.decide({ features: {}, context: { now: NOW } }))).toBe('DECISIONS_MISSING: bundle x has no actions: add an actions section to its spec to decide');
-    expect(codeOf(() => e.record({ customerId: 'c', actionId: 'a', outcome: 'impression', at: NOW }))).toMatch(/^DECISIONS_MISSING/);
+    expect(errorOf(() => e.decide({ features: {}, context: { now: NOW } }))).toBe('DECISIONS_MISSING: bundle x has no actions: add an actions section to its spec to decide');
+    expect(errorOf(() => e.record({ customerId: 'c', actionId: 'a', outcome: 'impression', at: NOW }))).toMatch(/^DECISIONS_MISSING/);
     expect(e.actionIds).toEqual([]);
     expect(e.stateLayout).toBeUndefined();
   });
@@ -137,14 +129,14 @@ describe('decision API', () => {
   it('refuses state of another layout, and reads any contents safely', async () => {
     const e = await engine({ wasm: 'debug' });
     const req = { features: {}, context: { now: NOW } };
-    expect(codeOf(() => e.decideState(new Uint8Array(3), req))).toMatch(/^STATE_INVALID: customer state is 3 bytes; this bundle's state is \d+ bytes/);
+    expect(errorOf(() => e.decideState(new Uint8Array(3), req))).toMatch(/^STATE_INVALID: customer state is 3 bytes; this bundle's state is \d+ bytes/);
     const bad = e.recordState(undefined, { actionId: 'offer', channel: 'app', outcome: 'reject', at: NOW });
     bad[4] ^= 1;
-    expect(codeOf(() => e.decideState(bad, req))).toBe('STATE_INVALID: customer state was written by a bundle with a different state layout');
+    expect(errorOf(() => e.decideState(bad, req))).toBe('STATE_INVALID: customer state was written by a bundle with a different state layout');
     bad[4] ^= 1;
     bad[0] = 0;
-    expect(codeOf(() => e.recordState(bad, { actionId: 'offer', channel: 'app', outcome: 'reject', at: NOW }))).toMatch(/^STATE_INVALID: customer state has a wrong magic/);
-    expect(codeOf(() => e.recordState([1, 2] as never, { actionId: 'offer', channel: 'app', outcome: 'reject', at: NOW }))).toMatch(/^STATE_INVALID/);
+    expect(errorOf(() => e.recordState(bad, { actionId: 'offer', channel: 'app', outcome: 'reject', at: NOW }))).toMatch(/^STATE_INVALID: customer state has a wrong magic/);
+    expect(errorOf(() => e.recordState([1, 2] as never, { actionId: 'offer', channel: 'app', outcome: 'reject', at: NOW }))).toMatch(/^STATE_INVALID/);
     // any bytes after the header: decisions and records still work (debug build: every table assertion on)
     const noise = e.recordState(undefined, { actionId: 'offer', channel: 'app', outcome: 'impression', at: NOW });
     for (let seed = 1; seed < 200; seed++) {

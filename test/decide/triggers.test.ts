@@ -10,6 +10,7 @@ import { compileSpec, Engine, NextbestError, SpecSource } from '../../src/index.
 import { encodeBundle } from '../../src/bundle/codec.js';
 import type { BundlePayload } from '../../src/bundle/format.js';
 import { BANK, TELCO } from '../helpers/journey-bundles.js';
+import { errorOf } from '../helpers/errors.js';
 
 const M = 60_000;
 const H = 60 * M;
@@ -19,15 +20,6 @@ const CUSTOMER = { tenure_months: 30, plan: 'standard' };
 const build = (spec: string) => compileSpec(new SpecSource(spec, 'triggers.yaml'), { created: 'fixed' });
 const load = (spec: string | BundlePayload) => Engine.load(encodeBundle(typeof spec === 'string' ? build(spec) : spec));
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof NextbestError) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  return 'ok';
-}
 
 /** Events up to (not including) the one that completes connection_trouble. */
 function almost(e: Engine, id: string) {
@@ -59,13 +51,13 @@ describe('triggers', () => {
       [{ features: 'x' }, /^OPTION_INVALID: decide\.features must be a feature object or a Float32Array/],
     ];
     for (const [decide, want] of cases) {
-      expect(codeOf(() => e.observe('c', completing, { decide: decide as never })), JSON.stringify(decide)).toMatch(want);
-      expect(codeOf(() => e.observeState(before, completing, { decide: decide as never }))).toMatch(want);
+      expect(errorOf(() => e.observe('c', completing, { decide: decide as never })), JSON.stringify(decide)).toMatch(want);
+      expect(errorOf(() => e.observeState(before, completing, { decide: decide as never }))).toMatch(want);
     }
     expect(Buffer.from(e.store.get('c')!).equals(Buffer.from(before))).toBe(true);
     expect(e.journeyStats.events).toBe(events);
-    expect(codeOf(() => e.advance('c', T, { decide: 'no' as never }))).toMatch(/^OPTION_INVALID/);
-    expect(codeOf(() => e.decide({ features: CUSTOMER, context: { now: T } }, { matches: [{ journey: 'x' }] as never }))).toMatch(
+    expect(errorOf(() => e.advance('c', T, { decide: 'no' as never }))).toMatch(/^OPTION_INVALID/);
+    expect(errorOf(() => e.decide({ features: CUSTOMER, context: { now: T } }, { matches: [{ journey: 'x' }] as never }))).toMatch(
       /^OPTION_INVALID: matches must be an array of journey matches/,
     );
     // the same event with a good option completes the journey

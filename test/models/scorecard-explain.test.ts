@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Model, NextbestError, type ScorecardSpec } from '../../src/index.js';
+import { Model, type ScorecardSpec } from '../../src/index.js';
 import { CREDIT } from '../helpers/scorecards.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof NextbestError)) throw e;
-    return e.code;
-  }
-  return 'no error';
-}
 
 /** Four characteristics on x0..x3 whose bins are worth 0 or `max` points. */
 function lossCard(codes: string[], max: number[]): ScorecardSpec {

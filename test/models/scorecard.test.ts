@@ -7,6 +7,7 @@ import { scalingCoefficients, type ScorecardSpec, type ScorecardTable } from '..
 import { decodeBundle, encodeBundle } from '../../src/bundle/codec.js';
 import { readF32, readF64, readI32, readU8, toBin } from '../../src/bundle/binary.js';
 import { firstBitwiseMismatch, mulberry32, randInt, VARIANTS } from '../helpers/random.js';
+import { codeOf } from '../helpers/errors.js';
 
 function expectedPrediction(t: ScorecardTable, margin: number): number {
   if (!t.scaling) return margin;
@@ -14,15 +15,6 @@ function expectedPrediction(t: ScorecardTable, margin: number): number {
   return Math.fround(1 / (1 + Math.exp(-(scale * margin + offset))));
 }
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof NextbestError)) throw e;
-    return e.code;
-  }
-  return 'no error';
-}
 
 async function errorOf(p: Promise<unknown>): Promise<NextbestError> {
   try {

@@ -4,22 +4,14 @@
  * UBJSON edge cases, feature schema options.
  */
 import { describe, expect, it } from 'vitest';
-import { Model, NextbestError } from '../../src/index.js';
+import { Model } from '../../src/index.js';
 import { importXGBoost, parseBaseScore, parseXGBoostJson } from '../../src/models/xgboost.js';
 import { decodeUbjson } from '../../src/models/ubjson.js';
 import { readModelFile } from '../helpers/xgb-fixtures.js';
 import { mulberry32 } from '../helpers/random.js';
 import { randomXGBoostModel, toXGBoostJson } from '../helpers/random-xgb.js';
+import { errorOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof NextbestError)) throw e;
-    return `${e.code}: ${e.message}`;
-  }
-  return 'no error';
-}
 
 type Doc = Record<string, any>;
 function small(): Doc {
@@ -33,7 +25,7 @@ const load = (d: Doc) => () => importXGBoost(toXGBoostJson(d));
 
 describe('XGBoost import: malformed models', () => {
   it('accepts the unmodified document', () => {
-    expect(codeOf(load(small()))).toBe('no error');
+    expect(errorOf(load(small()))).toBe('ok');
   });
 
   it('reports each structural defect as MODEL_INVALID naming the tree and node', () => {
@@ -77,7 +69,7 @@ describe('XGBoost import: malformed models', () => {
     for (const [what, edit, re] of cases) {
       const d = small();
       edit(d);
-      const got = codeOf(load(d));
+      const got = errorOf(load(d));
       expect(got, what).toMatch(/^MODEL_INVALID: /);
       expect(got, what).toMatch(re);
     }
@@ -94,7 +86,7 @@ describe('XGBoost import: malformed models', () => {
       t[k] = Array.from({ length: n }, () => 0);
     }
     t.tree_param.num_nodes = String(n);
-    expect(codeOf(load(d))).toMatch(/^MODEL_INVALID: .*deeper than 256 levels/);
+    expect(errorOf(load(d))).toMatch(/^MODEL_INVALID: .*deeper than 256 levels/);
   });
 
   it('reports what it does not support as MODEL_UNSUPPORTED', () => {
@@ -110,23 +102,23 @@ describe('XGBoost import: malformed models', () => {
     for (const [what, edit, re] of cases) {
       const d = small();
       edit(d);
-      const got = codeOf(load(d));
+      const got = errorOf(load(d));
       expect(got, what).toMatch(/^MODEL_UNSUPPORTED: /);
       expect(got, what).toMatch(re);
     }
   });
 
   it('reports unreadable input as MODEL_PARSE', () => {
-    expect(codeOf(() => importXGBoost('{"learner": '))).toMatch(/^MODEL_PARSE: .*not valid JSON/);
-    expect(codeOf(() => importXGBoost(new Uint8Array([0xff, 0xfe, 0x00, 0x01])))).toMatch(/^MODEL_PARSE/);
-    expect(codeOf(() => importXGBoost(new Uint8Array(0)))).toMatch(/^MODEL_PARSE: .*empty/);
+    expect(errorOf(() => importXGBoost('{"learner": '))).toMatch(/^MODEL_PARSE: .*not valid JSON/);
+    expect(errorOf(() => importXGBoost(new Uint8Array([0xff, 0xfe, 0x00, 0x01])))).toMatch(/^MODEL_PARSE/);
+    expect(errorOf(() => importXGBoost(new Uint8Array(0)))).toMatch(/^MODEL_PARSE: .*empty/);
     const ubj = readModelFile('binary_missing.ubj');
     for (const cut of [2, 10, 100, ubj.length >> 1, ubj.length - 1]) {
-      expect(codeOf(() => importXGBoost(ubj.subarray(0, cut))), `cut at ${cut}`).toMatch(/^MODEL_PARSE: UBJSON/);
+      expect(errorOf(() => importXGBoost(ubj.subarray(0, cut))), `cut at ${cut}`).toMatch(/^MODEL_PARSE: UBJSON/);
     }
-    expect(codeOf(() => importXGBoost(new Uint8Array([0x1f, 0x8b, 1, 2, 3])))).toMatch(/^MODEL_PARSE: XGBoost model: gzip/);
-    expect(codeOf(() => importXGBoost(42 as unknown as string))).toMatch(/^ARGUMENT_INVALID/);
-    expect(codeOf(() => importXGBoost('{}', { id: 'bad id' }))).toMatch(/^OPTION_INVALID/);
+    expect(errorOf(() => importXGBoost(new Uint8Array([0x1f, 0x8b, 1, 2, 3])))).toMatch(/^MODEL_PARSE: XGBoost model: gzip/);
+    expect(errorOf(() => importXGBoost(42 as unknown as string))).toMatch(/^ARGUMENT_INVALID/);
+    expect(errorOf(() => importXGBoost('{}', { id: 'bad id' }))).toMatch(/^OPTION_INVALID/);
   });
 
   it('reads NaN / Infinity tokens outside strings only', () => {
@@ -148,7 +140,7 @@ describe('XGBoost import: malformed models', () => {
     expect(Array.from(parseBaseScore('[2.5E-1,5E-1]', 2))).toEqual([0.25, 0.5]);
     expect(Array.from(parseBaseScore('(1E0, 2E0)', 2))).toEqual([1, 2]);
     expect(Array.from(parseBaseScore(0.3, 1))).toEqual([Math.fround(0.3)]);
-    expect(codeOf(() => parseBaseScore('[1,2,3]', 2))).toMatch(/^MODEL_INVALID: .*3 values; expected 1 or 2/);
+    expect(errorOf(() => parseBaseScore('[1,2,3]', 2))).toMatch(/^MODEL_INVALID: .*3 values; expected 1 or 2/);
   });
 });
 
@@ -202,12 +194,12 @@ describe('UBJSON reader', () => {
   });
 
   it('rejects hostile lengths, deep nesting and trailing bytes', () => {
-    expect(codeOf(() => decodeUbjson(new Uint8Array([0x5b, 0x24, 0x64, 0x23, 0x6c, 0x7f, 0xff, 0xff, 0xff])))).toMatch(/^MODEL_PARSE: UBJSON: unexpected end/);
-    expect(codeOf(() => decodeUbjson(new Uint8Array([0x5b, 0x23, 0x6c, 0x7f, 0xff, 0xff, 0xff, 0x5a])))).toMatch(/exceeds the remaining data/);
-    expect(codeOf(() => decodeUbjson(new Uint8Array(1000).fill(0x5b)))).toMatch(/nesting deeper than/);
-    expect(codeOf(() => decodeUbjson(new Uint8Array([0x5a, 0x5a])))).toMatch(/unexpected bytes after/);
-    expect(codeOf(() => decodeUbjson(new Uint8Array([0x53, 0x69, 0xff])))).toMatch(/negative length/);
-    expect(codeOf(() => decodeUbjson(new Uint8Array([0x71])))).toMatch(/unknown marker 'q'/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array([0x5b, 0x24, 0x64, 0x23, 0x6c, 0x7f, 0xff, 0xff, 0xff])))).toMatch(/^MODEL_PARSE: UBJSON: unexpected end/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array([0x5b, 0x23, 0x6c, 0x7f, 0xff, 0xff, 0xff, 0x5a])))).toMatch(/exceeds the remaining data/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array(1000).fill(0x5b)))).toMatch(/nesting deeper than/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array([0x5a, 0x5a])))).toMatch(/unexpected bytes after/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array([0x53, 0x69, 0xff])))).toMatch(/negative length/);
+    expect(errorOf(() => decodeUbjson(new Uint8Array([0x71])))).toMatch(/unknown marker 'q'/);
   });
 });
 
@@ -221,7 +213,7 @@ describe('XGBoost import: schema', () => {
       featureNames: unnamed.featureNames.map((n) => `x_${n}`),
     });
     expect(renamed.featureNames[0]).toBe('x_f0');
-    expect(codeOf(() => importXGBoost(readModelFile('binary_logitraw.json'), { featureNames: ['a'] }))).toMatch(/^OPTION_INVALID/);
+    expect(errorOf(() => importXGBoost(readModelFile('binary_logitraw.json'), { featureNames: ['a'] }))).toMatch(/^OPTION_INVALID/);
   });
 
   it('makes categorical features categorical, with dictionaries when given', async () => {
@@ -234,8 +226,8 @@ describe('XGBoost import: schema', () => {
     const row = { tenure_months: 12, monthly_charges: 80, plan: 'premium', region: 7 };
     const byCode = m.predictOne({ ...row, plan: 2 });
     expect(m.predictOne(row)[0]).toBe(byCode[0]);
-    expect(codeOf(() => m.predictOne({ ...row, plan: 'gold' }))).toMatch(/^FEATURE_CATEGORY/);
-    expect(codeOf(() => importXGBoost(bytes, { categories: { tenure_months: ['a'] } }))).toMatch(/^OPTION_INVALID: .*numeric/);
-    expect(codeOf(() => importXGBoost(bytes, { categories: { nope: ['a'] } }))).toMatch(/^OPTION_INVALID/);
+    expect(errorOf(() => m.predictOne({ ...row, plan: 'gold' }))).toMatch(/^FEATURE_CATEGORY/);
+    expect(errorOf(() => importXGBoost(bytes, { categories: { tenure_months: ['a'] } }))).toMatch(/^OPTION_INVALID: .*numeric/);
+    expect(errorOf(() => importXGBoost(bytes, { categories: { nope: ['a'] } }))).toMatch(/^OPTION_INVALID/);
   });
 });

@@ -6,10 +6,11 @@
  * offers), the swap event. docs/operations.md "Hot reload" is the reference.
  */
 import { describe, expect, it } from 'vitest';
-import { compileSpec, Engine, generateKeyPair, NextbestError, signBundle, SpecSource, type SwapEvent } from '../../src/index.js';
+import { compileSpec, Engine, generateKeyPair, signBundle, SpecSource, type SwapEvent } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
 import { MemoryStore } from '../../src/state/memory.js';
 import { VARIANTS } from '../helpers/random.js';
+import { codeOfAsync } from '../helpers/errors.js';
 
 const T = Date.UTC(2026, 0, 5, 9, 0);
 const M = 60_000;
@@ -89,15 +90,6 @@ const bytesOf = (v: Variant) => encodeBundle(compileSpec(new SpecSource(spec(v),
 const V1 = bytesOf({ version: '1' });
 const features = { tenure_months: 20, plan: 'basic' };
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof NextbestError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 function trouble(e: Engine, id: string, fails: number, t0 = T): number {
   e.observe(id, { type: 'device_change', time: t0 });
@@ -138,20 +130,20 @@ describe('engine.swap', () => {
     const d0 = e.decide({ features, context: { now: T, channel: 'app' } });
     const flipped = signBundle(bytesOf({ version: '2' }), k.privateKeyPem);
     flipped[flipped.length - 40]! ^= 1;
-    expect(await codeOf(e.swap(flipped))).toMatch(/BUNDLE_(CHECKSUM|SIGNATURE|DECODE)/);
-    expect(await codeOf(e.swap(bytesOf({ version: '2' })))).toBe('BUNDLE_UNSIGNED');
-    expect(await codeOf(e.swap(signBundle(bytesOf({ version: '2' }), generateKeyPair().privateKeyPem)))).toBe('BUNDLE_SIGNATURE');
-    expect(await codeOf(e.swap(V1.subarray(0, 100)))).toBe('BUNDLE_TRUNCATED');
-    expect(await codeOf(e.swap('/nonexistent/bundle.nbb'))).toBe('ARGUMENT_INVALID');
-    expect(await codeOf(e.swap(signBundle(bytesOf({ version: '2' }), k.privateKeyPem), { limits: { actions: 2 } }))).toBe('LIMIT_EXCEEDED');
-    expect(await codeOf(e.swap(V1, { wasm: 'debug' } as never))).toBe('OPTION_INVALID');
+    expect(await codeOfAsync(e.swap(flipped))).toMatch(/BUNDLE_(CHECKSUM|SIGNATURE|DECODE)/);
+    expect(await codeOfAsync(e.swap(bytesOf({ version: '2' })))).toBe('BUNDLE_UNSIGNED');
+    expect(await codeOfAsync(e.swap(signBundle(bytesOf({ version: '2' }), generateKeyPair().privateKeyPem)))).toBe('BUNDLE_SIGNATURE');
+    expect(await codeOfAsync(e.swap(V1.subarray(0, 100)))).toBe('BUNDLE_TRUNCATED');
+    expect(await codeOfAsync(e.swap('/nonexistent/bundle.nbb'))).toBe('ARGUMENT_INVALID');
+    expect(await codeOfAsync(e.swap(signBundle(bytesOf({ version: '2' }), k.privateKeyPem), { limits: { actions: 2 } }))).toBe('LIMIT_EXCEEDED');
+    expect(await codeOfAsync(e.swap(V1, { wasm: 'debug' } as never))).toBe('OPTION_INVALID');
     expect(e.info).toBe(served);
     expect(e.decide({ features, context: { now: T, channel: 'app' } })).toEqual(d0);
     // key rotation: the new keys verify this swap and the next ones
     const k2 = generateKeyPair();
     await e.swap(signBundle(bytesOf({ version: '2' }), k2.privateKeyPem), { trustedKeys: [k2.publicKeyPem] });
     expect(e.info).toMatchObject({ version: '2', verified: true, keyId: k2.keyId });
-    expect(await codeOf(e.swap(signBundle(V1, k.privateKeyPem)))).toBe('BUNDLE_SIGNATURE');
+    expect(await codeOfAsync(e.swap(signBundle(V1, k.privateKeyPem)))).toBe('BUNDLE_SIGNATURE');
   });
 
   it('a listener that throws does not undo or fail a swap', async () => {
