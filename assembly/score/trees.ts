@@ -14,9 +14,10 @@
 //                           ROW + slot * 4, + width * 4 if missing goes right};
 //                           children of node i are 2i+1 and 2i+2.
 //                           general: 16-byte records (see GENERAL_* below)
-//         +16 leaves  usize perfect: leaf of slot i (i >= 2^D-1) of tree k at
-//                           leaves + (i << 5) + 4k (the base is pre-offset)
-//         +20 reserved
+//         +16 leaves  usize perfect: 2^D leaf records of 32 bytes, record j = the
+//                           8 trees' leaf values (f32) of slot 2^D-1+j
+//         +20 cLast   u32   perfect: the last level's child offset (see lastStep);
+//                           a run of depth 0 has no slots and nodes = leaves
 //         +24 groups  usize i32[8]: byte offset (group * 4) of each tree's group
 //   +40 base     usize f32[nGroups] base margins
 //   +44 width    i32   floats per half of a row copy: the number of split features,
@@ -79,9 +80,21 @@ export const BLOCK: i32 = 64;
   return (p << 1) + select<u32>(cLeft, cRight, x < load<f32>(rec));
 }
 
+// The last level: the child is a leaf record (32 bytes: the run's 8 leaf
+// values) instead of a slot. For p = nodes + 64i at level D-1, leaf slot
+// 2i+1+b-(2^D-1) is at leaves + 32 * that = p + cLast + 32b with cLast =
+// leaves + 32 - 32 * (2^D-1) - nodes (u32 arithmetic wraps; the sum does not).
 // @ts-ignore: decorator
-@inline function leafOf(leafBase: u32, p: u32, k: usize): f32 {
-  return load<f32>(<usize>(leafBase + (p >> 1)) + (k << 2));
+@inline function lastStep(p: u32, k: usize, cLast: u32, cLast2: u32): u32 {
+  const rec = <usize>p + (k << 3);
+  const x = load<f32>(<usize>load<u32>(rec, 4));
+  return p + select<u32>(cLast, cLast2, x < load<f32>(rec));
+}
+
+/** Tree k's leaf value in the leaf record at p. */
+// @ts-ignore: decorator
+@inline function leafOf(p: u32, k: usize): f32 {
+  return load<f32>(<usize>p + (k << 2));
 }
 
 // @ts-ignore: decorator
@@ -99,14 +112,15 @@ export const BLOCK: i32 = 64;
 /**
  * A run of 8 trees over m rows of the block. Row r's copy is at aug + r *
  * augStride (m > 1) or already in ROW (m == 1). Depths up to 8 are unrolled
- * (a switch falling through one level per case), deeper runs loop.
+ * (a switch falling through one level per case, the last level apart), deeper
+ * runs loop. A run of depth 0 has no slots: nodes is its leaf record.
  */
 function runPerfect8(run: usize, rowBuf: usize, aug: usize, augStride: usize, m: i32, acc: usize, accStride: usize, single: bool): void {
   const depth = load<i32>(run, 8);
   assert(depth >= 0 && depth <= 10, "padded run deeper than the layout allows");
   const nodes = load<u32>(run, 12);
-  // leaf of slot i (i >= 2^D - 1), tree k: leaves + (i << 5) + 4k = (p >> 1) + leafBase + 4k
-  const leafBase = load<u32>(run, 16) - (nodes >> 1);
+  const cLast = load<u32>(run, 20);
+  const cLast2 = cLast + 32;
   const groups = load<usize>(run, 24);
   const cLeft = <u32>64 - nodes;
   const cRight = <u32>128 - nodes;
@@ -178,7 +192,9 @@ function runPerfect8(run: usize, rowBuf: usize, aug: usize, augStride: usize, m:
         p5 = step(p5, 5, cLeft, cRight);
         p6 = step(p6, 6, cLeft, cRight);
         p7 = step(p7, 7, cLeft, cRight);
-      case 1:
+      }
+    } else {
+      for (let d = 1; d < depth; d++) {
         p0 = step(p0, 0, cLeft, cRight);
         p1 = step(p1, 1, cLeft, cRight);
         p2 = step(p2, 2, cLeft, cRight);
@@ -188,40 +204,39 @@ function runPerfect8(run: usize, rowBuf: usize, aug: usize, augStride: usize, m:
         p6 = step(p6, 6, cLeft, cRight);
         p7 = step(p7, 7, cLeft, cRight);
       }
-    } else {
-      for (let d = 0; d < depth; d++) {
-      p0 = step(p0, 0, cLeft, cRight);
-      p1 = step(p1, 1, cLeft, cRight);
-      p2 = step(p2, 2, cLeft, cRight);
-      p3 = step(p3, 3, cLeft, cRight);
-      p4 = step(p4, 4, cLeft, cRight);
-      p5 = step(p5, 5, cLeft, cRight);
-      p6 = step(p6, 6, cLeft, cRight);
-      p7 = step(p7, 7, cLeft, cRight);
-      }
+    }
+    if (depth > 0) {
+      p0 = lastStep(p0, 0, cLast, cLast2);
+      p1 = lastStep(p1, 1, cLast, cLast2);
+      p2 = lastStep(p2, 2, cLast, cLast2);
+      p3 = lastStep(p3, 3, cLast, cLast2);
+      p4 = lastStep(p4, 4, cLast, cLast2);
+      p5 = lastStep(p5, 5, cLast, cLast2);
+      p6 = lastStep(p6, 6, cLast, cLast2);
+      p7 = lastStep(p7, 7, cLast, cLast2);
     }
     const accRow = acc + <usize>r * accStride;
     if (single) {
       // One group: the running sum stays in a register; float32 adds in tree order.
       let s = load<f32>(accRow);
-      s += leafOf(leafBase, p0, 0);
-      s += leafOf(leafBase, p1, 1);
-      s += leafOf(leafBase, p2, 2);
-      s += leafOf(leafBase, p3, 3);
-      s += leafOf(leafBase, p4, 4);
-      s += leafOf(leafBase, p5, 5);
-      s += leafOf(leafBase, p6, 6);
-      s += leafOf(leafBase, p7, 7);
+      s += leafOf(p0, 0);
+      s += leafOf(p1, 1);
+      s += leafOf(p2, 2);
+      s += leafOf(p3, 3);
+      s += leafOf(p4, 4);
+      s += leafOf(p5, 5);
+      s += leafOf(p6, 6);
+      s += leafOf(p7, 7);
       store<f32>(accRow, s);
     } else {
-      addLeaf(accRow, groups, 0, leafOf(leafBase, p0, 0));
-      addLeaf(accRow, groups, 1, leafOf(leafBase, p1, 1));
-      addLeaf(accRow, groups, 2, leafOf(leafBase, p2, 2));
-      addLeaf(accRow, groups, 3, leafOf(leafBase, p3, 3));
-      addLeaf(accRow, groups, 4, leafOf(leafBase, p4, 4));
-      addLeaf(accRow, groups, 5, leafOf(leafBase, p5, 5));
-      addLeaf(accRow, groups, 6, leafOf(leafBase, p6, 6));
-      addLeaf(accRow, groups, 7, leafOf(leafBase, p7, 7));
+      addLeaf(accRow, groups, 0, leafOf(p0, 0));
+      addLeaf(accRow, groups, 1, leafOf(p1, 1));
+      addLeaf(accRow, groups, 2, leafOf(p2, 2));
+      addLeaf(accRow, groups, 3, leafOf(p3, 3));
+      addLeaf(accRow, groups, 4, leafOf(p4, 4));
+      addLeaf(accRow, groups, 5, leafOf(p5, 5));
+      addLeaf(accRow, groups, 6, leafOf(p6, 6));
+      addLeaf(accRow, groups, 7, leafOf(p7, 7));
     }
   }
 }
@@ -231,7 +246,7 @@ function runPerfectPartial(run: usize, rowBuf: usize, aug: usize, augStride: usi
   const count = load<i32>(run, 4);
   const depth = load<i32>(run, 8);
   const nodes = load<u32>(run, 12);
-  const leafBase = load<u32>(run, 16) - (nodes >> 1);
+  const cLast = load<u32>(run, 20);
   const groups = load<usize>(run, 24);
   const cLeft = <u32>64 - nodes;
   const cRight = <u32>128 - nodes;
@@ -240,8 +255,9 @@ function runPerfectPartial(run: usize, rowBuf: usize, aug: usize, augStride: usi
     for (let k = 0; k < count; k++) {
       const kk = <usize>k;
       let p = nodes;
-      for (let d = 0; d < depth; d++) p = step(p, kk, cLeft, cRight);
-      addLeaf(acc + <usize>r * accStride, groups, kk, leafOf(leafBase, p, kk));
+      for (let d = 1; d < depth; d++) p = step(p, kk, cLeft, cRight);
+      if (depth > 0) p = lastStep(p, kk, cLast, cLast + 32);
+      addLeaf(acc + <usize>r * accStride, groups, kk, leafOf(p, kk));
     }
   }
 }

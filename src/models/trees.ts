@@ -265,7 +265,7 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const usedPtr = wasm.place(Int32Array.from(used.length ? used.map((f) => f * 4) : [0]));
   // Category bitsets next (general nodes point at them).
   const catPtr = wasm.place(t.catBits.length ? t.catBits : new Uint32Array(1));
-  const runPtrs: { nodes: number; leaves: number; groups: number }[] = [];
+  const runPtrs: { nodes: number; leaves: number; cLast: number; groups: number }[] = [];
   for (const run of runs) {
     const groups = new Int32Array(RUN_TREES);
     run.trees.forEach((tr, k) => (groups[k] = t.treeGroup[tr]! * 4));
@@ -288,6 +288,7 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     i32[p + 2] = run.depth;
     i32[p + 3] = ptrs.nodes;
     i32[p + 4] = ptrs.leaves;
+    i32[p + 5] = ptrs.cLast;
     i32[p + 6] = ptrs.groups;
   });
   writeHeader(i32, model, t);
@@ -314,7 +315,8 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
  * used[j]), so the address is ROW + j * 4 for a node whose missing values go
  * left and ROW + (width + j) * 4 for one whose missing values go right. A leaf above the run's depth D becomes pass-through nodes (threshold
  * NaN: every value goes right) down to depth D. Leaves at depth D are f32 in a
- * separate array, 8 per slot (32 bytes).
+ * separate array of leaf records, 8 per record (32 bytes); the kernel's last
+ * level steps from a slot straight to its child's leaf record (cLast).
  */
 function placePerfect(
   wasm: WasmInstance,
@@ -324,7 +326,7 @@ function placePerfect(
   rowBuf: number,
   width: number,
   slotOf: Map<number, number>,
-): { nodes: number; leaves: number } {
+): { nodes: number; leaves: number; cLast: number } {
   const internal = (1 << depth) - 1;
   const nLeaves = 1 << depth;
   const slots = new ArrayBuffer(Math.max(1, internal) * 64);
@@ -356,12 +358,13 @@ function placePerfect(
       }
     }
   });
-  const nodesPtr = wasm.place(new Uint8Array(slots));
+  // A run of depth 0 has no slots: its descent starts (and ends) at the leaf record.
+  const nodesPtr = internal > 0 ? wasm.place(new Uint8Array(slots)) : 0;
   const leavesPtr = wasm.place(leaves);
-  // The kernel indexes leaves by slot number: leaf slot i lives at leaves + ((i - internal) << 5).
-  const leavesAdj = leavesPtr - internal * 32;
-  if (leavesAdj < 0) throw new Error('placeTrees: leaf base underflow');
-  return { nodes: nodesPtr, leaves: leavesAdj };
+  const nodes = internal > 0 ? nodesPtr : leavesPtr;
+  // The last level's child offset (see lastStep in the kernel), as u32 arithmetic.
+  const cLast = (leavesPtr + 32 - 32 * internal - nodes) | 0;
+  return { nodes, leaves: leavesPtr, cLast };
 }
 
 /**
@@ -379,7 +382,7 @@ function placeGeneral(
   tr: number,
   catIndex: Map<number, number>,
   catPtr: number,
-): { nodes: number; leaves: number } {
+): { nodes: number; leaves: number; cLast: number } {
   const s = t.treeStart[tr]!;
   const n = t.treeStart[tr + 1]! - s;
   const buf = new ArrayBuffer(n * GENERAL_NODE_SIZE);
@@ -409,5 +412,5 @@ function placeGeneral(
     }
     i32[p + 3] = flags;
   }
-  return { nodes: wasm.place(new Uint8Array(buf)), leaves: 0 };
+  return { nodes: wasm.place(new Uint8Array(buf)), leaves: 0, cLast: 0 };
 }

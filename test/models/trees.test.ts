@@ -57,6 +57,23 @@ describe('trees kernel vs reference twin', () => {
     }
   });
 
+  it('handles runs of every padded depth: single leaves, stumps, the unrolled depths and the looped ones', async () => {
+    for (const variant of VARIANTS) {
+      const rand = mulberry32(variant === 'release' ? 31 : 62);
+      for (const depth of [0, 1, 2, 6, 8, 9, 10]) {
+        for (const trees of [8, 11]) {
+          const { doc, thresholds } = randomXGBoostModel(rand, { trees, depth, features: 5, leafProb: depth > 2 ? 0.2 : 0 });
+          const m = await Model.fromXGBoost(toXGBoostJson(doc), { wasm: variant });
+          const n = 70;
+          const rows = randomTreeRows(rand, 5, n, thresholds, []);
+          await checkAgainstReference(m, rows, n);
+          const one = m.marginOne(rows.slice(0, 5));
+          expect(firstBitwiseMismatch(one, m.margin(rows, 1))).toBe(-1);
+        }
+      }
+    }
+  });
+
   it('scores batches larger than one scratch chunk', async () => {
     const rand = mulberry32(5);
     const { doc, thresholds } = randomXGBoostModel(rand, { trees: 20, features: 300, maxDepth: 6 });
