@@ -29,11 +29,14 @@
 //   +60 nUsed    i32   split features (slots of a row copy)
 //   +64 used     usize i32[nUsed]: byte offset in a row of the feature of each slot
 //   +68 block    i32   rows per block (<= BLOCK)
+//   +72 bitvector usize 0, or the table of the bitvector layout (trees-bitvector.ts):
+//                      then only +40 base and +52 nTrees of the fields above are set
 //
 // Rows are scored in blocks of BLOCK. For every run, every row of the block
 // descends the run's 8 trees side by side (8 independent chains of loads hide
 // their latency), then adds the 8 leaves to its accumulator in tree order.
 // Runs go in tree order, so each row's sum is XGBoost's sum.
+import { treesBitvectorMargins } from "./trees-bitvector";
 import { HEADER_GROUPS, HEADER_TRANSFORM, TRANSFORM_IDENTITY, TRANSFORM_SIGMOID, TRANSFORM_EXP, TRANSFORM_SOFTMAX, TRANSFORM_ARGMAX } from "./model";
 
 export const TREES_NRUNS: usize = 32;
@@ -45,6 +48,7 @@ export const TREES_ROW: usize = 56;
 export const TREES_NUSED: usize = 60;
 export const TREES_USED: usize = 64;
 export const TREES_BLOCK: usize = 68;
+export const TREES_BITVECTOR: usize = 72;
 
 export const RUN_SIZE: usize = 32;
 export const RUN_PERFECT: i32 = 0;
@@ -311,6 +315,11 @@ function runGeneral(run: usize, block: usize, stride: usize, m: i32, acc: usize,
  * row's copy is moved into ROW, the buffer the node records address directly.
  */
 export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
+  const bitvector = load<usize>(model, TREES_BITVECTOR);
+  if (bitvector != 0) {
+    treesBitvectorMargins(model, bitvector, load<usize>(model, TREES_BASE), rows, n, strideBytes, out);
+    return;
+  }
   const groups = load<i32>(model, HEADER_GROUPS);
   const nRuns = load<i32>(model, TREES_NRUNS);
   const runs = load<usize>(model, TREES_RUNS);

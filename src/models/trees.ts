@@ -25,6 +25,7 @@ import { readF32, readI32, readU32, readU8, toBin } from '../bundle/binary.js';
 import type { WasmInstance } from '../runtime/wasm.js';
 import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase, type Transform } from './table.js';
 import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
+import { placeBitvector, planBitvector, preferBitvector } from './trees-bitvector.js';
 
 /** The transforms the trees kernel implements (XGBoost's float32 recipes). */
 export const TREE_TRANSFORMS: readonly Transform[] = ['identity', 'sigmoid', 'softmax', 'argmax', 'exp'];
@@ -232,9 +233,28 @@ function splitFeatures(t: TreesTable): number[] {
   return [...used].sort((a, b) => a - b);
 }
 
+/** Which kernel layout placeTrees uses: chosen per table ('auto'), or forced (tests of each layout). */
+export const treesLayout: { force: 'auto' | 'runs' | 'bitvector' } = { force: 'auto' };
+
 /** Places a validated table in wasm memory in the kernel layout; returns the model pointer. */
 export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const infos = treeInfos(t);
+  if (treesLayout.force !== 'runs') {
+    const plan = planBitvector(t);
+    const depthSum = infos.reduce((a, i) => a + Math.max(1, i.depth), 0);
+    if (plan && (treesLayout.force === 'bitvector' || preferBitvector(plan, depthSum))) {
+      const model = wasm.alloc(HEADER_SIZE + 48, 16);
+      const bv = placeBitvector(wasm, t, plan);
+      const basePtr = wasm.place(t.baseMargin);
+      const { i32 } = wasm;
+      writeHeader(i32, model, t);
+      const m = model >> 2;
+      i32[m + 10] = basePtr;
+      i32[m + 13] = t.treeGroup.length;
+      i32[m + 18] = bv;
+      return model;
+    }
+  }
   const catIndex = new Map<number, number>();
   t.catNode.forEach((id, c) => catIndex.set(id, c));
   // Runs: up to RUN_TREES consecutive trees of the padded layout, or one tree with explicit children.

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { Model, NextbestError } from '../../src/index.js';
 import { referenceMargins } from '../../src/models/registry.js';
 import { referenceTreesTransform } from '../../src/reference/trees.js';
-import type { TreesTable } from '../../src/models/trees.js';
+import { treesLayout, type TreesTable } from '../../src/models/trees.js';
+import { readF32File, readModelFile } from '../helpers/xgb-fixtures.js';
 import { decodeBundle, encodeBundle } from '../../src/bundle/codec.js';
 import { firstBitwiseMismatch, mulberry32, randInt, VARIANTS } from '../helpers/random.js';
 import { randomTreeRows, randomXGBoostModel, toXGBoostJson } from '../helpers/random-xgb.js';
@@ -28,9 +29,25 @@ async function checkAgainstReference(model: Model, rows: Float32Array, n: number
   expect(pm, pm >= 0 ? `prediction ${pm}: wasm ${preds[pm]} reference ${refPreds[pm]}` : '').toBe(-1);
 }
 
+/** Runs fn with placeTrees forced to one layout (a table the bitvector layout cannot hold still gets runs). */
+async function withLayout(layout: 'runs' | 'bitvector', fn: () => Promise<void>): Promise<void> {
+  treesLayout.force = layout;
+  try {
+    await fn();
+  } finally {
+    treesLayout.force = 'auto';
+  }
+}
+
+/** Whether a model was placed in the bitvector layout (the trees header's +72 field). */
+function usesBitvector(m: Model): boolean {
+  const host = (m as unknown as { host: { ptr: number; wasm: { i32: Int32Array } } }).host;
+  return host.wasm.i32[(host.ptr + 72) >> 2] !== 0;
+}
+
 describe('trees kernel vs reference twin', () => {
-  for (const variant of VARIANTS) {
-    it(`random ensembles, missing values, categorical splits, edge inputs (${variant})`, async () => {
+  for (const [variant, layout] of VARIANTS.flatMap((v) => (['runs', 'bitvector'] as const).map((l) => [v, l] as const))) {
+    it(`random ensembles, missing values, categorical splits, edge inputs (${variant}, ${layout} layout)`, () => withLayout(layout, async () => {
       const rand = mulberry32(variant === 'release' ? 2024 : 4048);
       for (let trial = 0; trial < 40; trial++) {
         const objective = OBJECTIVES[trial % OBJECTIVES.length]!;
@@ -44,7 +61,7 @@ describe('trees kernel vs reference twin', () => {
         const one = m.marginOne(rows.slice(r * m.numFeatures, (r + 1) * m.numFeatures));
         expect(firstBitwiseMismatch(one, m.margin(rows, n).subarray(r * m.numGroups, (r + 1) * m.numGroups))).toBe(-1);
       }
-    });
+    }));
   }
 
   it('handles partial runs, deep explicit trees and many blocks in one call', async () => {
@@ -57,20 +74,60 @@ describe('trees kernel vs reference twin', () => {
     }
   });
 
-  it('handles runs of every padded depth: single leaves, stumps, the unrolled depths and the looped ones', async () => {
-    for (const variant of VARIANTS) {
-      const rand = mulberry32(variant === 'release' ? 31 : 62);
-      for (const depth of [0, 1, 2, 6, 8, 9, 10]) {
-        for (const trees of [8, 11]) {
-          const { doc, thresholds } = randomXGBoostModel(rand, { trees, depth, features: 5, leafProb: depth > 2 ? 0.2 : 0 });
-          const m = await Model.fromXGBoost(toXGBoostJson(doc), { wasm: variant });
-          const n = 70;
-          const rows = randomTreeRows(rand, 5, n, thresholds, []);
-          await checkAgainstReference(m, rows, n);
-          const one = m.marginOne(rows.slice(0, 5));
-          expect(firstBitwiseMismatch(one, m.margin(rows, 1))).toBe(-1);
+  for (const layout of ['runs', 'bitvector'] as const) {
+    it(`handles every tree depth: single leaves, stumps, the unrolled depths and the looped ones (${layout} layout)`, () => withLayout(layout, async () => {
+      for (const variant of VARIANTS) {
+        const rand = mulberry32(variant === 'release' ? 31 : 62);
+        for (const depth of [0, 1, 2, 6, 8, 9, 10]) {
+          for (const trees of [8, 11]) {
+            const { doc, thresholds } = randomXGBoostModel(rand, { trees, depth, features: 5, leafProb: depth > 2 ? 0.2 : 0 });
+            const m = await Model.fromXGBoost(toXGBoostJson(doc), { wasm: variant });
+            const n = 70;
+            const rows = randomTreeRows(rand, 5, n, thresholds, []);
+            await checkAgainstReference(m, rows, n);
+            const one = m.marginOne(rows.slice(0, 5));
+            expect(firstBitwiseMismatch(one, m.margin(rows, 1))).toBe(-1);
+          }
         }
       }
+    }));
+  }
+
+  it('bitvector layout: trees of up to 64 leaves (complete depth 6 included), else runs; many features, one multi-class model', () => withLayout('bitvector', async () => {
+    const rand = mulberry32(77);
+    for (const variant of VARIANTS) {
+      // complete depth-6 trees: exactly 64 leaves
+      let g = randomXGBoostModel(rand, { trees: 13, depth: 6, features: 7, leafProb: 0 });
+      let m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
+      expect(usesBitvector(m)).toBe(true);
+      await checkAgainstReference(m, randomTreeRows(rand, 7, 100, g.thresholds, []), 100);
+      // complete depth-7 trees: 128 leaves, too many for a 64-bit mask
+      g = randomXGBoostModel(rand, { trees: 5, depth: 7, features: 7, leafProb: 0 });
+      m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
+      expect(usesBitvector(m)).toBe(false);
+      await checkAgainstReference(m, randomTreeRows(rand, 7, 50, g.thresholds, []), 50);
+      // up to 40 used features (many groups of four mask rows, the last one padded) and 4 classes
+      g = randomXGBoostModel(rand, { trees: 24, depth: 6, leafProb: 0.3, features: 40, objective: 'multi:softprob', numClass: 4 });
+      m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
+      expect(usesBitvector(m)).toBe(true);
+      await checkAgainstReference(m, randomTreeRows(rand, 40, 130, g.thresholds, []), 130);
+    }
+  }));
+
+  it('chooses the bitvector layout for the 300x6 bench model and the padded runs for 500x8, with the same margins as the other layout', async () => {
+    const rows6 = readF32File('bench_300x6.rows.f32');
+    const rows8 = readF32File('bench_500x8.rows.f32');
+    for (const [file, rows, bitvector] of [['bench_300x6.ubj.gz', rows6, true], ['bench_500x8.ubj.gz', rows8, false]] as const) {
+      const bytes = readModelFile(file);
+      const auto = await Model.fromXGBoost(bytes);
+      expect(usesBitvector(auto)).toBe(bitvector);
+      let other!: Model;
+      await withLayout(bitvector ? 'runs' : 'bitvector', async () => {
+        other = await Model.fromXGBoost(bytes);
+      });
+      expect(usesBitvector(other)).toBe(false);
+      const n = rows.length / auto.numFeatures;
+      expect(firstBitwiseMismatch(auto.margin(rows, n), other.margin(rows, n))).toBe(-1);
     }
   });
 
