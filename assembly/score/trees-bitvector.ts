@@ -20,10 +20,12 @@
 //   +12 feats    usize nUsed records of 16 bytes: {i32 feature byte offset in a
 //                      row, usize thresholds (f32[P], sorted, NaN-padded), i32 P
 //                      (a power of two > B), usize masks (B + 2 rows: bins 0..B,
-//                      then the missing bin at row P... see missing below)}
+//                      then the missing bin)}
 //   +16 nUsed    i32
 //   +20 leaves   usize f32[nTrees * 64]: tree t's leaf i at leaves + 256t + 4i
-//   +24 groups   usize i32[nTrees]: byte offset (group * 4) of each tree's group
+//   +24 offsets  usize i32[nTrees]: each tree's byte offset in a row of the output:
+//                      its group * 4 (treesBitvectorMargins), or its index in the
+//                      ensemble * 4 (treesBitvectorLeaves, a table of some of the trees)
 //   +28 bv       usize u64[rowBytes / 8] scratch: the AND of a row's mask rows
 //   +32 ptrs     usize usize[nPtrs] scratch: each used feature's mask row for the
 //                      current row, padded with the all-ones row
@@ -43,62 +45,100 @@ export const BV_FEAT_SIZE: usize = 16;
   return pos;
 }
 
-/** Margins of n rows (row r at rows + r * strideBytes) into out (n * nGroups f32). */
-export function treesBitvectorMargins(model: usize, table: usize, base: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
-  const groups = load<i32>(model, HEADER_GROUPS);
-  const nTrees = load<i32>(table);
+/** The AND of row's mask rows over the used features, into the table's bv scratch. */
+// @ts-ignore: decorator
+@inline function rowMask(table: usize, row: usize): void {
   const nPtrs = load<i32>(table, 4);
   const rowBytes = <usize>load<i32>(table, 8);
   const feats = load<usize>(table, 12);
   const nUsed = load<i32>(table, 16);
+  const bv = load<usize>(table, 28);
+  const ptrs = load<usize>(table, 32);
+  const missingRows = load<usize>(table, 40);
+  // Each used feature's mask row for this row's value (ptrs[nUsed..nPtrs) hold the all-ones row).
+  for (let j = 0; j < nUsed; j++) {
+    const f = feats + <usize>j * BV_FEAT_SIZE;
+    const x = load<f32>(row + <usize>load<i32>(f));
+    const masks = load<usize>(f, 12);
+    const off = x != x ? <usize>load<i32>(missingRows + (<usize>j << 2)) : binOf(load<usize>(f, 4), load<i32>(f, 8), x) * rowBytes;
+    store<usize>(ptrs + (<usize>j << 2), masks + off);
+  }
+  // AND the rows, four at a time.
+  for (let j = 0; j < nPtrs; j += 4) {
+    const q = ptrs + (<usize>j << 2);
+    const a = load<usize>(q), b = load<usize>(q, 4), c = load<usize>(q, 8), d = load<usize>(q, 12);
+    if (j == 0) {
+      for (let i: usize = 0; i < rowBytes; i += 16) {
+        v128.store(bv + i, v128.and(v128.and(v128.load(a + i), v128.load(b + i)), v128.and(v128.load(c + i), v128.load(d + i))));
+      }
+    } else {
+      for (let i: usize = 0; i < rowBytes; i += 16) {
+        v128.store(bv + i, v128.and(v128.and(v128.load(bv + i), v128.and(v128.load(a + i), v128.load(b + i))), v128.and(v128.load(c + i), v128.load(d + i))));
+      }
+    }
+  }
+}
+
+/** Tree t's leaf value for the mask in bv (the lowest leaf no split ruled out). */
+// @ts-ignore: decorator
+@inline function leafValue(bv: usize, leaves: usize, t: usize): f32 {
+  const leaf = <usize>ctz(load<u64>(bv + (t << 3))) & 63;
+  return load<f32>(leaves + (t << 8) + (leaf << 2));
+}
+
+/** Checks the table's shape and fills the padding pointers with the all-ones row. */
+function prepare(table: usize): void {
+  const nPtrs = load<i32>(table, 4);
+  const rowBytes = load<i32>(table, 8);
+  const nUsed = load<i32>(table, 16);
+  const ptrs = load<usize>(table, 32);
+  assert(nPtrs >= 4 && (nPtrs & 3) == 0 && nUsed <= nPtrs && (rowBytes & 15) == 0, "bad bitvector table");
+  for (let j = nUsed; j < nPtrs; j++) store<usize>(ptrs + (<usize>j << 2), load<usize>(table, 36));
+}
+
+/**
+ * Margins of n rows (row r at rows + r * strideBytes) into out (n * nGroups
+ * f32), for a table holding every tree: +24 holds each tree's group offset.
+ */
+export function treesBitvectorMargins(model: usize, table: usize, base: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
+  prepare(table);
+  const groups = load<i32>(model, HEADER_GROUPS);
+  const nTrees = <usize>load<i32>(table);
   const leaves = load<usize>(table, 20);
   const treeGroups = load<usize>(table, 24);
   const bv = load<usize>(table, 28);
-  const ptrs = load<usize>(table, 32);
-  const ones = load<usize>(table, 36);
-  const missingRows = load<usize>(table, 40);
-  assert(nPtrs >= 4 && (nPtrs & 3) == 0 && nUsed <= nPtrs && (rowBytes & 15) == 0, "bad bitvector table");
-  for (let j = nUsed; j < nPtrs; j++) store<usize>(ptrs + (<usize>j << 2), ones);
   for (let r = 0; r < n; r++) {
-    const row = rows + <usize>r * <usize>strideBytes;
-    // Each used feature's mask row for this row's value.
-    for (let j = 0; j < nUsed; j++) {
-      const f = feats + <usize>j * BV_FEAT_SIZE;
-      const x = load<f32>(row + <usize>load<i32>(f));
-      const masks = load<usize>(f, 12);
-      const off = x != x ? <usize>load<i32>(missingRows + (<usize>j << 2)) : binOf(load<usize>(f, 4), load<i32>(f, 8), x) * rowBytes;
-      store<usize>(ptrs + (<usize>j << 2), masks + off);
-    }
-    // AND the rows, four at a time.
-    for (let j = 0; j < nPtrs; j += 4) {
-      const q = ptrs + (<usize>j << 2);
-      const a = load<usize>(q), b = load<usize>(q, 4), c = load<usize>(q, 8), d = load<usize>(q, 12);
-      if (j == 0) {
-        for (let i: usize = 0; i < rowBytes; i += 16) {
-          v128.store(bv + i, v128.and(v128.and(v128.load(a + i), v128.load(b + i)), v128.and(v128.load(c + i), v128.load(d + i))));
-        }
-      } else {
-        for (let i: usize = 0; i < rowBytes; i += 16) {
-          v128.store(bv + i, v128.and(v128.and(v128.load(bv + i), v128.and(v128.load(a + i), v128.load(b + i))), v128.and(v128.load(c + i), v128.load(d + i))));
-        }
-      }
-    }
+    rowMask(table, rows + <usize>r * <usize>strideBytes);
     // Each tree's leaf, added in tree order (float32, base margin first).
     const o = out + (<usize>(r * groups) << 2);
     if (groups == 1) {
       let s = load<f32>(base);
-      for (let t = 0; t < nTrees; t++) {
-        const leaf = <usize>ctz(load<u64>(bv + (<usize>t << 3))) & 63;
-        s += load<f32>(leaves + (<usize>t << 8) + (leaf << 2));
-      }
+      for (let t: usize = 0; t < nTrees; t++) s += leafValue(bv, leaves, t);
       store<f32>(o, s);
     } else {
       for (let g = 0; g < groups; g++) store<f32>(o + (<usize>g << 2), load<f32>(base + (<usize>g << 2)));
-      for (let t = 0; t < nTrees; t++) {
-        const leaf = <usize>ctz(load<u64>(bv + (<usize>t << 3))) & 63;
-        const a = o + <usize>load<i32>(treeGroups + (<usize>t << 2));
-        store<f32>(a, load<f32>(a) + load<f32>(leaves + (<usize>t << 8) + (leaf << 2)));
+      for (let t: usize = 0; t < nTrees; t++) {
+        const a = o + <usize>load<i32>(treeGroups + (t << 2));
+        store<f32>(a, load<f32>(a) + leafValue(bv, leaves, t));
       }
     }
+  }
+}
+
+/**
+ * The leaf values of the table's trees for n rows, stored (not added) at
+ * dst + r * dstStride + the tree's offset at +24: a table holding some of the
+ * trees, the others in runs (see treesMargins).
+ */
+export function treesBitvectorLeaves(table: usize, rows: usize, n: i32, strideBytes: i32, dst: usize, dstStride: usize): void {
+  prepare(table);
+  const nTrees = <usize>load<i32>(table);
+  const leaves = load<usize>(table, 20);
+  const offsets = load<usize>(table, 24);
+  const bv = load<usize>(table, 28);
+  for (let r = 0; r < n; r++) {
+    rowMask(table, rows + <usize>r * <usize>strideBytes);
+    const d = dst + <usize>r * dstStride;
+    for (let t: usize = 0; t < nTrees; t++) store<f32>(d + <usize>load<i32>(offsets + (t << 2)), leafValue(bv, leaves, t));
   }
 }

@@ -30,13 +30,17 @@
 //   +64 used     usize i32[nUsed]: byte offset in a row of the feature of each slot
 //   +68 block    i32   rows per block (<= BLOCK)
 //   +72 bitvector usize 0, or the table of the bitvector layout (trees-bitvector.ts):
-//                      then only +40 base and +52 nTrees of the fields above are set
+//                      with +76 = 0 it holds every tree and only +40 base and +52
+//                      nTrees of the fields above are set; else it holds some trees
+//                      and the runs the others
+//   +76 leafBuf  usize hybrid: f32[block * nTrees] each row's leaf value of every tree
+//   +80 treeGroups usize hybrid: i32[nTrees] byte offset (group * 4) of each tree's group
 //
 // Rows are scored in blocks of BLOCK. For every run, every row of the block
 // descends the run's 8 trees side by side (8 independent chains of loads hide
 // their latency), then adds the 8 leaves to its accumulator in tree order.
 // Runs go in tree order, so each row's sum is XGBoost's sum.
-import { treesBitvectorMargins } from "./trees-bitvector";
+import { treesBitvectorLeaves, treesBitvectorMargins } from "./trees-bitvector";
 import { HEADER_GROUPS, HEADER_TRANSFORM, TRANSFORM_IDENTITY, TRANSFORM_SIGMOID, TRANSFORM_EXP, TRANSFORM_SOFTMAX, TRANSFORM_ARGMAX } from "./model";
 
 export const TREES_NRUNS: usize = 32;
@@ -49,6 +53,9 @@ export const TREES_NUSED: usize = 60;
 export const TREES_USED: usize = 64;
 export const TREES_BLOCK: usize = 68;
 export const TREES_BITVECTOR: usize = 72;
+export const TREES_LEAFBUF: usize = 76;
+export const TREES_TREE_GROUPS: usize = 80;
+export const TREES_NTREES: usize = 52;
 
 export const RUN_SIZE: usize = 32;
 export const RUN_PERFECT: i32 = 0;
@@ -316,10 +323,14 @@ function runGeneral(run: usize, block: usize, stride: usize, m: i32, acc: usize,
  */
 export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32, out: usize): void {
   const bitvector = load<usize>(model, TREES_BITVECTOR);
-  if (bitvector != 0) {
+  const leafBuf = load<usize>(model, TREES_LEAFBUF);
+  if (bitvector != 0 && leafBuf == 0) {
     treesBitvectorMargins(model, bitvector, load<usize>(model, TREES_BASE), rows, n, strideBytes, out);
     return;
   }
+  // Some trees in a bitvector table, the others in runs: each tree's leaf goes to
+  // leafBuf, then each row's leaves are added in tree order.
+  const hybrid = leafBuf != 0;
   const groups = load<i32>(model, HEADER_GROUPS);
   const nRuns = load<i32>(model, TREES_NRUNS);
   const runs = load<usize>(model, TREES_RUNS);
@@ -338,6 +349,11 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
   const single = groups == 1;
   const nUsed = load<i32>(model, TREES_NUSED);
   const used = load<usize>(model, TREES_USED);
+  const nTrees = <usize>load<i32>(model, TREES_NTREES);
+  const treeGroups = load<usize>(model, TREES_TREE_GROUPS);
+  // Where the runs add their leaves: the accumulators, or (hybrid) leafBuf rows of nTrees.
+  const dst = hybrid ? leafBuf : acc;
+  const dstStride = hybrid ? nTrees << 2 : accStride;
   for (let r0 = 0; r0 < n; r0 += block) {
     const m = min(block, n - r0);
     const blockRows = rows + <usize>r0 * stride;
@@ -355,14 +371,37 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
         store<f32>(s + half, select<f32>(Infinity, x, missing));
       }
     }
+    if (hybrid) {
+      // The runs add into -0 (-0 + v is v for every leaf value v, +0 and -0 included).
+      const negZero = i32x4.splat(0x80000000);
+      const bytes = <usize>m * dstStride;
+      for (let i: usize = 0; i < bytes; i += 16) v128.store(leafBuf + i, negZero);
+      treesBitvectorLeaves(bitvector, blockRows, m, strideBytes, leafBuf, dstStride);
+    }
     for (let k = 0; k < nRuns; k++) {
       const run = runs + <usize>k * RUN_SIZE;
       if (load<i32>(run) == RUN_GENERAL) {
-        runGeneral(run, blockRows, stride, m, acc, accStride);
+        runGeneral(run, blockRows, stride, m, dst, dstStride);
       } else if (load<i32>(run, 4) == RUN_TREES) {
-        runPerfect8(run, rowBuf, aug, augStride, m, acc, accStride, single);
+        runPerfect8(run, rowBuf, aug, augStride, m, dst, dstStride, single && !hybrid);
       } else {
-        runPerfectPartial(run, rowBuf, aug, augStride, m, acc, accStride);
+        runPerfectPartial(run, rowBuf, aug, augStride, m, dst, dstStride);
+      }
+    }
+    if (hybrid) {
+      for (let r = 0; r < m; r++) {
+        const accRow = acc + <usize>r * accStride;
+        const leafRow = leafBuf + <usize>r * dstStride;
+        if (single) {
+          let s = load<f32>(accRow);
+          for (let t: usize = 0; t < nTrees; t++) s += load<f32>(leafRow + (t << 2));
+          store<f32>(accRow, s);
+        } else {
+          for (let t: usize = 0; t < nTrees; t++) {
+            const a = accRow + <usize>load<i32>(treeGroups + (t << 2));
+            store<f32>(a, load<f32>(a) + load<f32>(leafRow + (t << 2)));
+          }
+        }
       }
     }
     memory.copy(out + (<usize>(r0 * groups) << 2), acc, <usize>(m * groups) << 2);

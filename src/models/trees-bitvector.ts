@@ -22,9 +22,11 @@ interface Split {
 }
 
 export interface BitvectorPlan {
-  /** Used features, ascending, with their splits. */
+  /** The trees in the table (ensemble indices, ascending); the others go to runs. */
+  trees: number[];
+  /** Used features, ascending, with their splits (Split.tree indexes `trees`). */
   features: { feature: number; splits: Split[]; thresholds: number[] }[];
-  /** Leaf values, tree t's leaf i (left to right) at t * 64 + i. */
+  /** Leaf values, the table's tree t's leaf i (left to right) at t * 64 + i. */
   leaves: Float32Array;
   nTrees: number;
   rowBytes: number;
@@ -33,16 +35,28 @@ export interface BitvectorPlan {
 }
 
 /**
- * Numbers each tree's leaves left to right and collects every split with the
- * range of its left subtree's leaves; null when a tree has more than 64
- * leaves or a categorical split.
+ * The trees the layout can hold (at most 64 leaves, no categorical split):
+ * numbers their leaves left to right and collects every split with the range
+ * of its left subtree's leaves. Null when no tree qualifies.
  */
 export function planBitvector(t: TreesTable): BitvectorPlan | null {
-  if (t.catNode.length > 0) return null;
-  const nTrees = t.treeGroup.length;
+  const cat = new Set<number>(t.catNode);
+  const trees: number[] = [];
+  for (let tr = 0; tr < t.treeGroup.length; tr++) {
+    let leafCount = 0;
+    let ok = true;
+    for (let id = t.treeStart[tr]!; id < t.treeStart[tr + 1]!; id++) {
+      if (t.left[id] === -1) leafCount++;
+      else if (cat.has(id)) ok = false;
+    }
+    if (ok && leafCount <= MAX_LEAVES) trees.push(tr);
+  }
+  if (!trees.length) return null;
+  const nTrees = trees.length;
   const leaves = new Float32Array(nTrees * MAX_LEAVES);
   const byFeature = new Map<number, Split[]>();
-  for (let tr = 0; tr < nTrees; tr++) {
+  for (let k = 0; k < nTrees; k++) {
+    const tr = trees[k]!;
     const s = t.treeStart[tr]!;
     let next = 0;
     // Iterative in-order walk: each split's left subtree covers the leaves numbered while it is open.
@@ -50,8 +64,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
     while (open.length) {
       const top = open[open.length - 1]!;
       if (t.left[top.id] === -1) {
-        if (next >= MAX_LEAVES) return null;
-        leaves[tr * MAX_LEAVES + next++] = t.value[top.id]!;
+        leaves[k * MAX_LEAVES + next++] = t.value[top.id]!;
         open.pop();
       } else if (top.stage === 0) {
         top.stage = 1;
@@ -62,7 +75,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
         const f = t.feature[top.id]!;
         let list = byFeature.get(f);
         if (!list) byFeature.set(f, (list = []));
-        list.push({ tree: tr, threshold: t.value[top.id]!, defaultLeft: t.defaultLeft[top.id] === 1, lo: top.lo, hi: next });
+        list.push({ tree: k, threshold: t.value[top.id]!, defaultLeft: t.defaultLeft[top.id] === 1, lo: top.lo, hi: next });
         open.push({ id: s + t.right[top.id]!, lo: 0, stage: 0 });
       } else {
         open.pop();
@@ -79,7 +92,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
     });
   const nPtrs = Math.max(4, Math.ceil(features.length / 4) * 4);
   const tableBytes = features.reduce((a, f) => a + (f.thresholds.length + 2) * rowBytes, 0);
-  return { features, leaves, nTrees, rowBytes, nPtrs, tableBytes };
+  return { trees, features, leaves, nTrees, rowBytes, nPtrs, tableBytes };
 }
 
 /**
@@ -88,12 +101,16 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
  * ctz per tree; the runs' is a chain of dependent loads per tree level.
  */
 export function preferBitvector(plan: BitvectorPlan, depthSum: number): boolean {
-  if (plan.tableBytes > MAX_BITVECTOR_BYTES) return false;
   return (plan.nPtrs * plan.rowBytes) / 16 < depthSum * 2;
 }
 
-/** Places the plan's table; returns its pointer (the trees header's bitvector field). */
-export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: BitvectorPlan): number {
+/**
+ * Places the plan's table; returns its pointer (the trees header's bitvector
+ * field). `offsets`: each tree's output offset is its group (a table of every
+ * tree, summed by the kernel) or its index in the ensemble (leaf values stored
+ * for the hybrid layout).
+ */
+export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: BitvectorPlan, offsets: 'groups' | 'trees'): number {
   const { nTrees, rowBytes, nPtrs, features } = plan;
   const words = rowBytes / 4;
   const ones = new Uint32Array(words).fill(0xffffffff);
@@ -132,7 +149,7 @@ export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: Bitvecto
     missing[j] = (B + 1) * rowBytes;
   });
   const groups = new Int32Array(Math.max(1, nTrees));
-  for (let tr = 0; tr < nTrees; tr++) groups[tr] = t.treeGroup[tr]! * 4;
+  plan.trees.forEach((tr, k) => (groups[k] = (offsets === 'groups' ? t.treeGroup[tr]! : tr) * 4));
   const table = wasm.alloc(48, 16);
   const fields = [
     nTrees,

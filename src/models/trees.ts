@@ -25,7 +25,7 @@ import { readF32, readI32, readU32, readU8, toBin } from '../bundle/binary.js';
 import type { WasmInstance } from '../runtime/wasm.js';
 import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase, type Transform } from './table.js';
 import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
-import { placeBitvector, planBitvector, preferBitvector } from './trees-bitvector.js';
+import { MAX_BITVECTOR_BYTES, placeBitvector, planBitvector, preferBitvector } from './trees-bitvector.js';
 
 /** The transforms the trees kernel implements (XGBoost's float32 recipes). */
 export const TREE_TRANSFORMS: readonly Transform[] = ['identity', 'sigmoid', 'softmax', 'argmax', 'exp'];
@@ -239,28 +239,37 @@ export const treesLayout: { force: 'auto' | 'runs' | 'bitvector' } = { force: 'a
 /** Places a validated table in wasm memory in the kernel layout; returns the model pointer. */
 export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const infos = treeInfos(t);
-  if (treesLayout.force !== 'runs') {
-    const plan = planBitvector(t);
-    const depthSum = infos.reduce((a, i) => a + Math.max(1, i.depth), 0);
-    if (plan && (treesLayout.force === 'bitvector' || preferBitvector(plan, depthSum))) {
-      const model = wasm.alloc(HEADER_SIZE + 48, 16);
-      const bv = placeBitvector(wasm, t, plan);
-      const basePtr = wasm.place(t.baseMargin);
-      const { i32 } = wasm;
-      writeHeader(i32, model, t);
-      const m = model >> 2;
-      i32[m + 10] = basePtr;
-      i32[m + 13] = t.treeGroup.length;
-      i32[m + 18] = bv;
-      return model;
-    }
+  const nTrees = t.treeGroup.length;
+  // The bitvector layout for the trees it can hold, when it pays (or when forced).
+  let plan = treesLayout.force === 'runs' ? null : planBitvector(t);
+  if (plan) {
+    const depthSum = plan.trees.reduce((a, tr) => a + Math.max(1, infos[tr]!.depth), 0);
+    const fits = plan.tableBytes <= MAX_BITVECTOR_BYTES;
+    if (!fits || (treesLayout.force !== 'bitvector' && !preferBitvector(plan, depthSum))) plan = null;
   }
+  if (plan && plan.trees.length === nTrees) {
+    const model = wasm.alloc(HEADER_SIZE + 64, 16);
+    const bv = placeBitvector(wasm, t, plan, 'groups');
+    const basePtr = wasm.place(t.baseMargin);
+    const { i32 } = wasm;
+    writeHeader(i32, model, t);
+    const m = model >> 2;
+    i32[m + 10] = basePtr;
+    i32[m + 13] = nTrees;
+    i32[m + 18] = bv;
+    return model;
+  }
+  // Hybrid (plan holds some trees): runs store each of their trees' leaf in the
+  // row's leaf buffer at the tree's index, beside the bitvector table's trees.
+  const inTable = new Uint8Array(nTrees);
+  plan?.trees.forEach((tr) => (inTable[tr] = 1));
   const catIndex = new Map<number, number>();
   t.catNode.forEach((id, c) => catIndex.set(id, c));
   // Runs: up to RUN_TREES consecutive trees of the padded layout, or one tree with explicit children.
   const runs: { general: boolean; trees: number[]; depth: number }[] = [];
   let cur: { general: boolean; trees: number[]; depth: number } | null = null;
   infos.forEach((info, tr) => {
+    if (inTable[tr]) return;
     if (info.needsExplicit || info.depth > MAX_PERFECT_DEPTH) {
       cur = null;
       runs.push({ general: true, trees: [tr], depth: info.depth });
@@ -279,7 +288,8 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const used = splitFeatures(t);
   const slotOf = new Map<number, number>(used.map((f, j) => [f, j]));
   const width = Math.max(4, Math.ceil(used.length / 4) * 4);
-  const blockRows = Math.max(1, Math.min(BLOCK_ROWS, Math.floor((1 << 20) / (8 * width))));
+  const leafBufRows = plan ? Math.floor((1 << 20) / (4 * nTrees)) : BLOCK_ROWS;
+  const blockRows = Math.max(1, Math.min(BLOCK_ROWS, leafBufRows, Math.floor((1 << 20) / (8 * width))));
   const scratch = wasm.alloc(blockRows * t.nGroups * 4 + blockRows * 2 * width * 4, 16);
   const rowBuf = wasm.alloc(2 * width * 4, 16);
   const usedPtr = wasm.place(Int32Array.from(used.length ? used.map((f) => f * 4) : [0]));
@@ -288,7 +298,7 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const runPtrs: { nodes: number; leaves: number; cLast: number; groups: number }[] = [];
   for (const run of runs) {
     const groups = new Int32Array(RUN_TREES);
-    run.trees.forEach((tr, k) => (groups[k] = t.treeGroup[tr]! * 4));
+    run.trees.forEach((tr, k) => (groups[k] = (plan ? tr : t.treeGroup[tr]!) * 4));
     const groupsPtr = wasm.place(groups);
     if (run.general) {
       runPtrs.push({ ...placeGeneral(wasm, t, run.trees[0]!, catIndex, catPtr), groups: groupsPtr });
@@ -298,7 +308,14 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   }
   const basePtr = wasm.place(t.baseMargin);
   const runsPtr = wasm.alloc(Math.max(1, runs.length) * RUN_SIZE, 16);
-  const model = wasm.alloc(HEADER_SIZE + 48, 16);
+  const model = wasm.alloc(HEADER_SIZE + 64, 16);
+  const hybrid = plan
+    ? {
+        table: placeBitvector(wasm, t, plan, 'trees'),
+        leafBuf: wasm.alloc(blockRows * nTrees * 4 + 16, 16),
+        treeGroups: wasm.place(Int32Array.from(t.treeGroup, (g) => g * 4)),
+      }
+    : null;
   const { i32 } = wasm;
   runs.forEach((run, r) => {
     const p = (runsPtr + r * RUN_SIZE) >> 2;
@@ -323,6 +340,11 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   i32[m + 15] = used.length;
   i32[m + 16] = usedPtr;
   i32[m + 17] = blockRows;
+  if (hybrid) {
+    i32[m + 18] = hybrid.table;
+    i32[m + 19] = hybrid.leafBuf;
+    i32[m + 20] = hybrid.treeGroups;
+  }
   return model;
 }
 

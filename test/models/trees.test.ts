@@ -39,10 +39,11 @@ async function withLayout(layout: 'runs' | 'bitvector', fn: () => Promise<void>)
   }
 }
 
-/** Whether a model was placed in the bitvector layout (the trees header's +72 field). */
-function usesBitvector(m: Model): boolean {
+/** The layout a model was placed in: the trees header's +72 (bitvector table) and +76 (hybrid leaf buffer). */
+function layoutOf(m: Model): 'runs' | 'bitvector' | 'hybrid' {
   const host = (m as unknown as { host: { ptr: number; wasm: { i32: Int32Array } } }).host;
-  return host.wasm.i32[(host.ptr + 72) >> 2] !== 0;
+  const i32 = host.wasm.i32;
+  return i32[(host.ptr + 72) >> 2] === 0 ? 'runs' : i32[(host.ptr + 76) >> 2] === 0 ? 'bitvector' : 'hybrid';
 }
 
 describe('trees kernel vs reference twin', () => {
@@ -93,39 +94,44 @@ describe('trees kernel vs reference twin', () => {
     }));
   }
 
-  it('bitvector layout: trees of up to 64 leaves (complete depth 6 included), else runs; many features, one multi-class model', () => withLayout('bitvector', async () => {
+  it('bitvector layout: trees of up to 64 leaves (complete depth 6 included), else runs or hybrid; many features, one multi-class model', () => withLayout('bitvector', async () => {
     const rand = mulberry32(77);
     for (const variant of VARIANTS) {
       // complete depth-6 trees: exactly 64 leaves
       let g = randomXGBoostModel(rand, { trees: 13, depth: 6, features: 7, leafProb: 0 });
       let m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
-      expect(usesBitvector(m)).toBe(true);
+      expect(layoutOf(m)).toBe('bitvector');
       await checkAgainstReference(m, randomTreeRows(rand, 7, 100, g.thresholds, []), 100);
       // complete depth-7 trees: 128 leaves, too many for a 64-bit mask
       g = randomXGBoostModel(rand, { trees: 5, depth: 7, features: 7, leafProb: 0 });
       m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
-      expect(usesBitvector(m)).toBe(false);
+      expect(layoutOf(m)).toBe('runs');
       await checkAgainstReference(m, randomTreeRows(rand, 7, 50, g.thresholds, []), 50);
+      // depth-7 trees, some with more than 64 leaves: hybrid, over several blocks of rows
+      g = randomXGBoostModel(rand, { trees: 30, depth: 7, features: 7, leafProb: 0.12, objective: 'multi:softprob', numClass: 3 });
+      m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
+      expect(layoutOf(m)).toBe('hybrid');
+      await checkAgainstReference(m, randomTreeRows(rand, 7, 200, g.thresholds, []), 200);
       // up to 40 used features (many groups of four mask rows, the last one padded) and 4 classes
       g = randomXGBoostModel(rand, { trees: 24, depth: 6, leafProb: 0.3, features: 40, objective: 'multi:softprob', numClass: 4 });
       m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
-      expect(usesBitvector(m)).toBe(true);
+      expect(layoutOf(m)).toBe('bitvector');
       await checkAgainstReference(m, randomTreeRows(rand, 40, 130, g.thresholds, []), 130);
     }
   }));
 
-  it('chooses the bitvector layout for the 300x6 bench model and the padded runs for 500x8, with the same margins as the other layout', async () => {
+  it('chooses the bitvector layout for the 300x6 bench model and the hybrid for 500x8, with the same margins as the padded runs', async () => {
     const rows6 = readF32File('bench_300x6.rows.f32');
     const rows8 = readF32File('bench_500x8.rows.f32');
-    for (const [file, rows, bitvector] of [['bench_300x6.ubj.gz', rows6, true], ['bench_500x8.ubj.gz', rows8, false]] as const) {
+    for (const [file, rows, layout] of [['bench_300x6.ubj.gz', rows6, 'bitvector'], ['bench_500x8.ubj.gz', rows8, 'hybrid']] as const) {
       const bytes = readModelFile(file);
       const auto = await Model.fromXGBoost(bytes);
-      expect(usesBitvector(auto)).toBe(bitvector);
+      expect(layoutOf(auto)).toBe(layout);
       let other!: Model;
-      await withLayout(bitvector ? 'runs' : 'bitvector', async () => {
+      await withLayout('runs', async () => {
         other = await Model.fromXGBoost(bytes);
       });
-      expect(usesBitvector(other)).toBe(false);
+      expect(layoutOf(other)).toBe('runs');
       const n = rows.length / auto.numFeatures;
       expect(firstBitwiseMismatch(auto.margin(rows, n), other.margin(rows, n))).toBe(-1);
     }
