@@ -16,13 +16,13 @@
 // Table (at the pointer in the trees header, TREES_BITVECTOR):
 //   +0  nTrees   i32
 //   +4  nPtrs    i32   used features rounded up to a multiple of 4 (at least 4)
-//   +8  rowBytes i32   bytes of one mask row: nTrees rounded up to even, * 8
+//   +8  rowBytes i32   bytes of one mask row: nTrees * words rounded up to even, * 8
 //   +12 feats    usize nUsed records of 16 bytes: {i32 feature byte offset in a
 //                      row, usize thresholds (f32[P], sorted, NaN-padded), i32 P
 //                      (a power of two > B), usize masks (B + 2 rows: bins 0..B,
 //                      then the missing bin)}
 //   +16 nUsed    i32
-//   +20 leaves   usize f32[nTrees * 64]: tree t's leaf i at leaves + 256t + 4i
+//   +20 leaves   usize f32[nTrees * 64 * words]: tree t's leaf i at leaves + 256 * words * t + 4i
 //   +24 offsets  usize i32[nTrees]: each tree's byte offset in a row of the output:
 //                      its group * 4 (treesBitvectorMargins), or its index in the
 //                      ensemble * 4 (treesBitvectorLeaves, a table of some of the trees)
@@ -31,6 +31,8 @@
 //                      current row, padded with the all-ones row
 //   +36 ones     usize an all-ones mask row
 //   +40 missing  usize i32[nUsed]: byte offset of each feature's missing row in masks
+//   +44 words    i32   64-bit words per tree's mask: 1 (up to 64 leaves), or 2 (up to
+//                      128: rows hold 16 bytes per tree, leaves 128 per tree)
 import { HEADER_GROUPS } from "./model";
 
 export const BV_FEAT_SIZE: usize = 16;
@@ -79,11 +81,20 @@ export const BV_FEAT_SIZE: usize = 16;
   }
 }
 
-/** Tree t's leaf value for the mask in bv (the lowest leaf no split ruled out). */
+/** Tree t's leaf value for the mask in bv (the lowest leaf no split ruled out): one 64-bit word per tree. */
 // @ts-ignore: decorator
 @inline function leafValue(bv: usize, leaves: usize, t: usize): f32 {
   const leaf = <usize>ctz(load<u64>(bv + (t << 3))) & 63;
   return load<f32>(leaves + (t << 8) + (leaf << 2));
+}
+
+/** The same with two words per tree (up to 128 leaves): the low word's lowest bit, else the high word's. */
+// @ts-ignore: decorator
+@inline function leafValue2(bv: usize, leaves: usize, t: usize): f32 {
+  const lo = load<u64>(bv + (t << 4));
+  const hi = load<u64>(bv + (t << 4), 8);
+  const leaf = <usize>select<u64>(ctz(lo), ctz(hi) + 64, lo != 0) & 127;
+  return load<f32>(leaves + (t << 9) + (leaf << 2));
 }
 
 /** Checks the table's shape and fills the padding pointers with the all-ones row. */
@@ -107,19 +118,24 @@ export function treesBitvectorMargins(model: usize, table: usize, base: usize, r
   const leaves = load<usize>(table, 20);
   const treeGroups = load<usize>(table, 24);
   const bv = load<usize>(table, 28);
+  const wide = load<i32>(table, 44) == 2;
   for (let r = 0; r < n; r++) {
     rowMask(table, rows + <usize>r * <usize>strideBytes);
     // Each tree's leaf, added in tree order (float32, base margin first).
     const o = out + (<usize>(r * groups) << 2);
     if (groups == 1) {
       let s = load<f32>(base);
-      for (let t: usize = 0; t < nTrees; t++) s += leafValue(bv, leaves, t);
+      if (wide) {
+        for (let t: usize = 0; t < nTrees; t++) s += leafValue2(bv, leaves, t);
+      } else {
+        for (let t: usize = 0; t < nTrees; t++) s += leafValue(bv, leaves, t);
+      }
       store<f32>(o, s);
     } else {
       for (let g = 0; g < groups; g++) store<f32>(o + (<usize>g << 2), load<f32>(base + (<usize>g << 2)));
       for (let t: usize = 0; t < nTrees; t++) {
         const a = o + <usize>load<i32>(treeGroups + (t << 2));
-        store<f32>(a, load<f32>(a) + leafValue(bv, leaves, t));
+        store<f32>(a, load<f32>(a) + (wide ? leafValue2(bv, leaves, t) : leafValue(bv, leaves, t)));
       }
     }
   }
@@ -136,9 +152,14 @@ export function treesBitvectorLeaves(table: usize, rows: usize, n: i32, strideBy
   const leaves = load<usize>(table, 20);
   const offsets = load<usize>(table, 24);
   const bv = load<usize>(table, 28);
+  const wide = load<i32>(table, 44) == 2;
   for (let r = 0; r < n; r++) {
     rowMask(table, rows + <usize>r * <usize>strideBytes);
     const d = dst + <usize>r * dstStride;
-    for (let t: usize = 0; t < nTrees; t++) store<f32>(d + <usize>load<i32>(offsets + (t << 2)), leafValue(bv, leaves, t));
+    if (wide) {
+      for (let t: usize = 0; t < nTrees; t++) store<f32>(d + <usize>load<i32>(offsets + (t << 2)), leafValue2(bv, leaves, t));
+    } else {
+      for (let t: usize = 0; t < nTrees; t++) store<f32>(d + <usize>load<i32>(offsets + (t << 2)), leafValue(bv, leaves, t));
+    }
   }
 }

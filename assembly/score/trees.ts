@@ -35,6 +35,7 @@
 //                      and the runs the others
 //   +76 leafBuf  usize hybrid: f32[block * nTrees] each row's leaf value of every tree
 //   +80 treeGroups usize hybrid: i32[nTrees] byte offset (group * 4) of each tree's group
+//   +84 bitvector2 usize hybrid: 0, or a second bitvector table (two words per tree)
 //
 // Rows are scored in blocks of BLOCK. For every run, every row of the block
 // descends the run's 8 trees side by side (8 independent chains of loads hide
@@ -55,6 +56,7 @@ export const TREES_BLOCK: usize = 68;
 export const TREES_BITVECTOR: usize = 72;
 export const TREES_LEAFBUF: usize = 76;
 export const TREES_TREE_GROUPS: usize = 80;
+export const TREES_BITVECTOR2: usize = 84;
 export const TREES_NTREES: usize = 52;
 
 export const RUN_SIZE: usize = 32;
@@ -376,7 +378,9 @@ export function treesMargins(model: usize, rows: usize, n: i32, strideBytes: i32
       const negZero = i32x4.splat(0x80000000);
       const bytes = <usize>m * dstStride;
       for (let i: usize = 0; i < bytes; i += 16) v128.store(leafBuf + i, negZero);
-      treesBitvectorLeaves(bitvector, blockRows, m, strideBytes, leafBuf, dstStride);
+      if (bitvector != 0) treesBitvectorLeaves(bitvector, blockRows, m, strideBytes, leafBuf, dstStride);
+      const bitvector2 = load<usize>(model, TREES_BITVECTOR2);
+      if (bitvector2 != 0) treesBitvectorLeaves(bitvector2, blockRows, m, strideBytes, leafBuf, dstStride);
     }
     for (let k = 0; k < nRuns; k++) {
       const run = runs + <usize>k * RUN_SIZE;

@@ -8,7 +8,6 @@
 import type { WasmInstance } from '../runtime/wasm.js';
 import type { TreesTable } from './trees.js';
 
-const MAX_LEAVES = 64;
 const FEAT_SIZE = 16;
 /** Mask tables larger than this stay with the padded runs (they would live in L3 or memory). */
 export const MAX_BITVECTOR_BYTES = 8 << 20;
@@ -29,17 +28,21 @@ export interface BitvectorPlan {
   /** Leaf values, the table's tree t's leaf i (left to right) at t * 64 + i. */
   leaves: Float32Array;
   nTrees: number;
+  /** 64-bit words per tree's mask: 1 (up to 64 leaves) or 2 (up to 128). */
+  words: number;
   rowBytes: number;
   nPtrs: number;
   tableBytes: number;
 }
 
 /**
- * The trees the layout can hold (at most 64 leaves, no categorical split):
- * numbers their leaves left to right and collects every split with the range
- * of its left subtree's leaves. Null when no tree qualifies.
+ * A table of the trees with more than 64 * (words - 1) and at most 64 * words
+ * leaves and no categorical split: numbers their leaves left to right and
+ * collects every split with the range of its left subtree's leaves. Null when
+ * no tree qualifies.
  */
-export function planBitvector(t: TreesTable): BitvectorPlan | null {
+export function planBitvector(t: TreesTable, words: 1 | 2 = 1): BitvectorPlan | null {
+  const MAX_LEAVES = 64 * words;
   const cat = new Set<number>(t.catNode);
   const trees: number[] = [];
   for (let tr = 0; tr < t.treeGroup.length; tr++) {
@@ -49,7 +52,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
       if (t.left[id] === -1) leafCount++;
       else if (cat.has(id)) ok = false;
     }
-    if (ok && leafCount <= MAX_LEAVES) trees.push(tr);
+    if (ok && leafCount <= MAX_LEAVES && leafCount > MAX_LEAVES - 64) trees.push(tr);
   }
   if (!trees.length) return null;
   const nTrees = trees.length;
@@ -82,7 +85,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
       }
     }
   }
-  const rowBytes = Math.ceil(nTrees / 2) * 16;
+  const rowBytes = Math.ceil((nTrees * words) / 2) * 16;
   const features = [...byFeature.keys()]
     .sort((a, b) => a - b)
     .map((feature) => {
@@ -92,7 +95,7 @@ export function planBitvector(t: TreesTable): BitvectorPlan | null {
     });
   const nPtrs = Math.max(4, Math.ceil(features.length / 4) * 4);
   const tableBytes = features.reduce((a, f) => a + (f.thresholds.length + 2) * rowBytes, 0);
-  return { trees, features, leaves, nTrees, rowBytes, nPtrs, tableBytes };
+  return { trees, features, leaves, nTrees, words, rowBytes, nPtrs, tableBytes };
 }
 
 /**
@@ -112,8 +115,8 @@ export function preferBitvector(plan: BitvectorPlan, depthSum: number): boolean 
  */
 export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: BitvectorPlan, offsets: 'groups' | 'trees'): number {
   const { nTrees, rowBytes, nPtrs, features } = plan;
-  const words = rowBytes / 4;
-  const ones = new Uint32Array(words).fill(0xffffffff);
+  const rowWords = rowBytes / 4;
+  const ones = new Uint32Array(rowWords).fill(0xffffffff);
   const featRecs = new Int32Array((features.length || 1) * (FEAT_SIZE / 4));
   const missing = new Int32Array(features.length || 1);
   features.forEach((f, j) => {
@@ -125,10 +128,10 @@ export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: Bitvecto
     const rank = new Map<number, number>(f.thresholds.map((v, i) => [v, i]));
     // Rows 0..B: bin b applies the splits with threshold rank < b, and those no value
     // passes (NaN or -Inf thresholds: every non-missing value goes right); row B+1: missing.
-    const masks = new Uint32Array((B + 2) * words).fill(0xffffffff);
+    const masks = new Uint32Array((B + 2) * rowWords).fill(0xffffffff);
     const byRank: Split[][] = Array.from({ length: B }, () => []);
     const apply = (row: number, x: Split) => {
-      const w = row * words + x.tree * 2;
+      const w = row * rowWords + x.tree * 2 * plan.words;
       for (let i = x.lo; i < x.hi; i++) masks[w + (i >> 5)] = masks[w + (i >> 5)]! & ~(1 << (i & 31));
     };
     for (const x of f.splits) {
@@ -138,7 +141,7 @@ export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: Bitvecto
       if (!x.defaultLeft) apply(B + 1, x);
     }
     for (let b = 1; b <= B; b++) {
-      masks.copyWithin(b * words, (b - 1) * words, b * words);
+      masks.copyWithin(b * rowWords, (b - 1) * rowWords, b * rowWords);
       for (const x of byRank[b - 1]!) apply(b, x);
     }
     const q = j * (FEAT_SIZE / 4);
@@ -163,6 +166,7 @@ export function placeBitvector(wasm: WasmInstance, t: TreesTable, plan: Bitvecto
     wasm.alloc(nPtrs * 4, 16),
     wasm.place(ones.length ? ones : new Uint32Array(4)),
     wasm.place(missing),
+    plan.words,
   ];
   wasm.i32.set(fields, table >> 2);
   return table;

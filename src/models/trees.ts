@@ -25,7 +25,7 @@ import { readF32, readI32, readU32, readU8, toBin } from '../bundle/binary.js';
 import type { WasmInstance } from '../runtime/wasm.js';
 import { HEADER_SIZE, validateBase, writeHeader, type ModelTableBase, type Transform } from './table.js';
 import { ceilingError, LIMIT_CEILINGS } from '../limits.js';
-import { MAX_BITVECTOR_BYTES, placeBitvector, planBitvector, preferBitvector } from './trees-bitvector.js';
+import { MAX_BITVECTOR_BYTES, placeBitvector, planBitvector, preferBitvector, type BitvectorPlan } from './trees-bitvector.js';
 
 /** The transforms the trees kernel implements (XGBoost's float32 recipes). */
 export const TREE_TRANSFORMS: readonly Transform[] = ['identity', 'sigmoid', 'softmax', 'argmax', 'exp'];
@@ -240,14 +240,19 @@ export const treesLayout: { force: 'auto' | 'runs' | 'bitvector' } = { force: 'a
 export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const infos = treeInfos(t);
   const nTrees = t.treeGroup.length;
-  // The bitvector layout for the trees it can hold, when it pays (or when forced).
-  let plan = treesLayout.force === 'runs' ? null : planBitvector(t);
-  if (plan) {
-    const depthSum = plan.trees.reduce((a, tr) => a + Math.max(1, infos[tr]!.depth), 0);
-    const fits = plan.tableBytes <= MAX_BITVECTOR_BYTES;
-    if (!fits || (treesLayout.force !== 'bitvector' && !preferBitvector(plan, depthSum))) plan = null;
+  // The bitvector layout for the trees it can hold (one table of trees of up to 64
+  // leaves, one of 65 to 128), each when it pays (or when forced).
+  const plans: BitvectorPlan[] = [];
+  if (treesLayout.force !== 'runs') {
+    for (const words of [1, 2] as const) {
+      const plan = planBitvector(t, words);
+      if (!plan || plan.tableBytes > MAX_BITVECTOR_BYTES) continue;
+      const depthSum = plan.trees.reduce((a, tr) => a + Math.max(1, infos[tr]!.depth), 0);
+      if (treesLayout.force === 'bitvector' || preferBitvector(plan, depthSum)) plans.push(plan);
+    }
   }
-  if (plan && plan.trees.length === nTrees) {
+  const plan = plans[0];
+  if (plan && plans.length === 1 && plan.trees.length === nTrees) {
     const model = wasm.alloc(HEADER_SIZE + 64, 16);
     const bv = placeBitvector(wasm, t, plan, 'groups');
     const basePtr = wasm.place(t.baseMargin);
@@ -259,10 +264,10 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
     i32[m + 18] = bv;
     return model;
   }
-  // Hybrid (plan holds some trees): runs store each of their trees' leaf in the
-  // row's leaf buffer at the tree's index, beside the bitvector table's trees.
+  // Hybrid (tables of some trees): runs store each of their trees' leaf in the
+  // row's leaf buffer at the tree's index, beside the bitvector tables' trees.
   const inTable = new Uint8Array(nTrees);
-  plan?.trees.forEach((tr) => (inTable[tr] = 1));
+  for (const p of plans) p.trees.forEach((tr) => (inTable[tr] = 1));
   const catIndex = new Map<number, number>();
   t.catNode.forEach((id, c) => catIndex.set(id, c));
   // Runs: up to RUN_TREES consecutive trees of the padded layout, or one tree with explicit children.
@@ -311,7 +316,7 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   const model = wasm.alloc(HEADER_SIZE + 64, 16);
   const hybrid = plan
     ? {
-        table: placeBitvector(wasm, t, plan, 'trees'),
+        tables: plans.map((p) => placeBitvector(wasm, t, p, 'trees')),
         leafBuf: wasm.alloc(blockRows * nTrees * 4 + 16, 16),
         treeGroups: wasm.place(Int32Array.from(t.treeGroup, (g) => g * 4)),
       }
@@ -341,7 +346,8 @@ export function placeTrees(wasm: WasmInstance, t: TreesTable): number {
   i32[m + 16] = usedPtr;
   i32[m + 17] = blockRows;
   if (hybrid) {
-    i32[m + 18] = hybrid.table;
+    i32[m + 18] = hybrid.tables[0]!;
+    i32[m + 21] = hybrid.tables[1] ?? 0;
     i32[m + 19] = hybrid.leafBuf;
     i32[m + 20] = hybrid.treeGroups;
   }

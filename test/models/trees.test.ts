@@ -46,6 +46,19 @@ function layoutOf(m: Model): 'runs' | 'bitvector' | 'hybrid' {
   return i32[(host.ptr + 72) >> 2] === 0 ? 'runs' : i32[(host.ptr + 76) >> 2] === 0 ? 'bitvector' : 'hybrid';
 }
 
+/** Runs of a model in the padded or explicit layouts (header +32). */
+function runsOf(m: Model): number {
+  const host = (m as unknown as { host: { ptr: number; wasm: { i32: Int32Array } } }).host;
+  return host.wasm.i32[(host.ptr + 32) >> 2]!;
+}
+
+/** Bitvector tables of a model (header +72 and +84). */
+function tablesOf(m: Model): number {
+  const host = (m as unknown as { host: { ptr: number; wasm: { i32: Int32Array } } }).host;
+  const i32 = host.wasm.i32;
+  return (i32[(host.ptr + 72) >> 2] !== 0 ? 1 : 0) + (i32[(host.ptr + 84) >> 2] !== 0 ? 1 : 0);
+}
+
 describe('trees kernel vs reference twin', () => {
   for (const [variant, layout] of VARIANTS.flatMap((v) => (['runs', 'bitvector'] as const).map((l) => [v, l] as const))) {
     it(`random ensembles, missing values, categorical splits, edge inputs (${variant}, ${layout} layout)`, () => withLayout(layout, async () => {
@@ -102,15 +115,22 @@ describe('trees kernel vs reference twin', () => {
       let m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
       expect(layoutOf(m)).toBe('bitvector');
       await checkAgainstReference(m, randomTreeRows(rand, 7, 100, g.thresholds, []), 100);
-      // complete depth-7 trees: 128 leaves, too many for a 64-bit mask
+      // complete depth-7 trees: 128 leaves, masks of two 64-bit words
       g = randomXGBoostModel(rand, { trees: 5, depth: 7, features: 7, leafProb: 0 });
+      m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
+      expect(layoutOf(m)).toBe('bitvector');
+      await checkAgainstReference(m, randomTreeRows(rand, 7, 50, g.thresholds, []), 50);
+      // complete depth-8 trees: 256 leaves, too many for the masks
+      g = randomXGBoostModel(rand, { trees: 3, depth: 8, features: 7, leafProb: 0 });
       m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
       expect(layoutOf(m)).toBe('runs');
       await checkAgainstReference(m, randomTreeRows(rand, 7, 50, g.thresholds, []), 50);
-      // depth-7 trees, some with more than 64 leaves: hybrid, over several blocks of rows
-      g = randomXGBoostModel(rand, { trees: 30, depth: 7, features: 7, leafProb: 0.12, objective: 'multi:softprob', numClass: 3 });
+      // depth-8 trees of up to 64, up to 128 and more leaves: both tables and runs, over several blocks of rows
+      g = randomXGBoostModel(rand, { trees: 30, depth: 8, features: 7, leafProb: 0.12, objective: 'multi:softprob', numClass: 3 });
       m = await Model.fromXGBoost(toXGBoostJson(g.doc), { wasm: variant });
       expect(layoutOf(m)).toBe('hybrid');
+      expect(tablesOf(m)).toBe(2);
+      expect(runsOf(m)).toBeGreaterThan(0);
       await checkAgainstReference(m, randomTreeRows(rand, 7, 200, g.thresholds, []), 200);
       // up to 40 used features (many groups of four mask rows, the last one padded) and 4 classes
       g = randomXGBoostModel(rand, { trees: 24, depth: 6, leafProb: 0.3, features: 40, objective: 'multi:softprob', numClass: 4 });
@@ -127,6 +147,7 @@ describe('trees kernel vs reference twin', () => {
       const bytes = readModelFile(file);
       const auto = await Model.fromXGBoost(bytes);
       expect(layoutOf(auto)).toBe(layout);
+      expect(tablesOf(auto)).toBe(layout === 'hybrid' ? 2 : 1);
       let other!: Model;
       await withLayout('runs', async () => {
         other = await Model.fromXGBoost(bytes);
