@@ -1,7 +1,9 @@
 // Tree ensembles in the bitvector layout (QuickScorer's idea, with every
-// feature's masks precomputed per threshold bin): for ensembles whose trees
-// have at most 64 leaves and no categorical splits (src/models/trees-bitvector.ts
-// decides and places it). XGBoost semantics as in trees.ts.
+// feature's masks precomputed per threshold bin): for trees of at most 64
+// (one word per mask) or 128 leaves (two words) without categorical splits;
+// a table holds every tree of a model, or some (the others in trees.ts's
+// runs). src/models/trees-bitvector.ts decides and places it. XGBoost
+// semantics as in trees.ts.
 //
 // Each tree's leaves are numbered left to right (bit i = leaf i). A split that
 // sends a row right rules out the leaves of its left subtree; the row's leaf
@@ -11,7 +13,8 @@
 // tree, the AND of the masks (ones except the left subtree's leaves) of the
 // tree's splits on j that send a row of bin b right. A row's leaves are then
 // the lowest set bit of the AND of its bins' rows over the used features:
-// loads, ANDs and one ctz per tree, no chain of dependent loads.
+// loads, ANDs and one ctz per tree (two with two words), no chain of
+// dependent loads.
 //
 // Table (at the pointer in the trees header, TREES_BITVECTOR):
 //   +0  nTrees   i32

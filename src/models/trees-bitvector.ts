@@ -1,9 +1,11 @@
 /**
  * The bitvector layout of a tree ensemble (assembly/score/trees-bitvector.ts
- * has the field list and the method): for ensembles whose trees all have at
- * most 64 leaves and no categorical splits, when it is expected to beat the
- * padded runs of assembly/score/trees.ts (few used features relative to the
- * trees' depth). Placement only: the portable table and the bundle do not change.
+ * has the field list and the method): tables of the trees of at most 64 and of
+ * 65 to 128 leaves without categorical splits, each used when it is expected
+ * to beat the padded runs of assembly/score/trees.ts (few used features
+ * relative to the trees' depth); placeTrees (trees.ts) combines them with runs
+ * for the other trees. Placement only: the portable table and the bundle do
+ * not change.
  */
 import type { WasmInstance } from '../runtime/wasm.js';
 import type { TreesTable } from './trees.js';
