@@ -219,8 +219,9 @@ export async function run() {
     frame[churnSlot] = churnOf[i];
     return { frame, features: engine.schema.encode(q.features) };
   });
-  const f64 = () => new Float64Array(engine.wasm.memory.buffer);
-  const f32 = () => new Float32Array(engine.wasm.memory.buffer);
+  // the engine's views of its memory (re-made when it grows), not a new view per call
+  const f64 = () => engine.wasm.f64;
+  const f32 = () => engine.wasm.f32;
   const rulesStage = (i) => {
     const x = inputs[i % n];
     f64().set(x.frame, d.framePtr >> 3);
