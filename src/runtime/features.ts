@@ -32,6 +32,13 @@ export type FeatureObject = Record<string, FeatureValue>;
 
 const MAX_FEATURES = LIMIT_CEILINGS.features;
 
+/**
+ * Schemas up to this size get a generated reader: beyond it the function
+ * would be too large for V8 to optimize (about 60 KB of bytecode), and the
+ * general path is as fast per feature.
+ */
+const MAX_READER_FEATURES = 512;
+
 /** Writes the features of an object that has all of them (own enumerable, no other keys) at out[base..]. */
 type FeatureReader = (obj: FeatureObject, out: Float32Array, base: number, opts: EncodeOptions | undefined) => void;
 
@@ -41,9 +48,11 @@ type FeatureReader = (obj: FeatureObject, out: Float32Array, base: number, opts:
  * categorical feature's dictionary); everything else goes to encodeValue,
  * which encodes or throws exactly as the general path does. Names enter the
  * code as JSON string literals only. Null when the runtime refuses to
- * generate code (e.g. node --disallow-code-generation-from-strings).
+ * generate code (e.g. node --disallow-code-generation-from-strings) and
+ * for schemas of more than MAX_READER_FEATURES.
  */
 function featureReader(schema: FeatureSchema): FeatureReader | null {
+  if (schema.size > MAX_READER_FEATURES) return null;
   const lines: string[] = [];
   const dicts: (Map<string, number> | undefined)[] = [];
   schema.defs.forEach((d, i) => {
@@ -192,7 +201,7 @@ export class FeatureSchema {
     }
     const n = this.defs.length;
     const keys = Object.keys(obj);
-    if (keys.length === n && n > 0) {
+    if (keys.length === n && n > 0 && this.reader !== null) {
       // Every key a feature and n distinct keys: the object has exactly the schema's features, as own enumerable properties.
       let all = true;
       for (let j = 0; j < n; j++) {

@@ -154,6 +154,13 @@ describe('FeatureSchema.encodeInto', () => {
     expect(() => schema.encodeInto({ ...full, b: '2' } as unknown as FeatureObject, out, 0)).toThrow(/feature "b" is numeric/);
   });
 
+  it('reads complete objects of a schema too large for a generated reader through the general path', () => {
+    const wide = new FeatureSchema(Array.from({ length: 600 }, (_, i) => ({ name: `f${i}`, type: 'numeric' as const })));
+    const obj = Object.fromEntries(wide.names.map((n, i) => [n, i * 0.5]));
+    expect([...wide.encode(obj)]).toEqual(wide.names.map((_, i) => i * 0.5));
+    expect(() => wide.encode({ ...obj, f7: 'x' } as unknown as FeatureObject)).toThrow(/feature "f7" is numeric/);
+  });
+
   it('encodes the same without generated code (a runtime that refuses new Function)', () => {
     const fresh = new FeatureSchema(schema.defs);
     const original = globalThis.Function;
