@@ -354,57 +354,44 @@ function emit(j: usize, run: usize, base: f64, time: f64, completing: bool, fram
 
 // ---- journeys
 
-/** Fires the final-absence deadlines of journey j at or before `now`, earliest first. */
-function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): void {
+/**
+ * Fires the final-absence deadlines of journey j at or before `now`, earliest
+ * first; returns the earliest deadline left (Infinity: no run waits; NaN
+ * deadlines of a corrupt run are ignored). With now = -Infinity it only reads.
+ */
+function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): f64 {
   const slots = load<i32>(j, JR_SLOTS);
-  if (slots == 0) return;
+  if (slots == 0) return Infinity;
   const k = load<i32>(j, JR_K);
   const rb = load<i32>(j, JR_RUN_BYTES);
   const block = sec + <usize>load<i32>(j, JR_BLOCK);
   const window = load<f64>(j, JR_ABSENCE);
   const last = stepAt(j, k - 1);
   let n = countRuns(j, block, k, slots, rb);
-  while (n > 0) {
+  for (;;) {
     let best = -1;
     let bestTime: f64 = Infinity;
+    let earliest: f64 = Infinity;
     for (let i = 0; i < n; i++) {
       const run = runAt(block, rb, i);
       if (!inAbsence(j, run, posOf(j, run), k)) continue;
       const deadline = lastTimeOf(last, run, base) + window;
+      if (deadline < earliest) earliest = deadline;
       if (deadline <= now && deadline < bestTime) {
         best = i;
         bestTime = deadline;
       }
     }
-    if (best < 0) return;
+    if (best < 0) return earliest;
     emit(j, runAt(block, rb, best), base, bestTime, false, 0);
     removeRun(block, rb, best, n);
     n--;
     if ((load<i32>(j, JR_FLAGS) & JF_NO_SKIP) == 0) {
       memory.fill(block + JB_RUNS, 0, <usize>(slots * rb));
-      return;
+      return Infinity;
     }
   }
-}
-
-/** The earliest final-absence deadline among journey j's runs (Infinity: none waits; NaN deadlines of a corrupt run are ignored). */
-function earliestDeadline(j: usize, sec: usize, base: f64): f64 {
-  const slots = load<i32>(j, JR_SLOTS);
-  if (slots == 0 || (load<i32>(j, JR_FLAGS) & JF_ABSENCE) == 0) return Infinity;
-  const k = load<i32>(j, JR_K);
-  const rb = load<i32>(j, JR_RUN_BYTES);
-  const block = sec + <usize>load<i32>(j, JR_BLOCK);
-  const window = load<f64>(j, JR_ABSENCE);
-  const last = stepAt(j, k - 1);
-  const n = countRuns(j, block, k, slots, rb);
-  let best: f64 = Infinity;
-  for (let i = 0; i < n; i++) {
-    const run = runAt(block, rb, i);
-    if (!inAbsence(j, run, posOf(j, run), k)) continue;
-    const d = lastTimeOf(last, run, base) + window;
-    if (d < best) best = d;
-  }
-  return best;
+  return Infinity; // not reached: the loop returns
 }
 
 /** Lowers the section's nextDeadline to deadline d (ms; Infinity: none). An unknown one (0) stays unknown. */
@@ -428,9 +415,8 @@ function fireAllDeadlines(jt: usize, sec: usize, now: f64): void {
   if (next == DEADLINE_NONE || (next != 0 && now < decodeTime(base, next))) return;
   const n = load<i32>(jt, JT_N_DEADLINES);
   const list = <usize>load<i32>(jt, JT_DEADLINES);
-  for (let i = 0; i < n; i++) fireDeadlines(<usize>load<i32>(list + (<usize>i << 2)), sec, base, now);
   store<u32>(sec, DEADLINE_NONE, SEC_NEXT_DEADLINE);
-  for (let i = 0; i < n; i++) lowerNextDeadline(sec, base, earliestDeadline(<usize>load<i32>(list + (<usize>i << 2)), sec, base));
+  for (let i = 0; i < n; i++) lowerNextDeadline(sec, base, fireDeadlines(<usize>load<i32>(list + (<usize>i << 2)), sec, base, now));
 }
 
 /** The situation of a run that decides its future: position, gap, and the current step's count as far as it matters. */
@@ -714,7 +700,7 @@ export function journeyObserve(jt: usize, state: usize, type: i32, frame: usize,
   for (let i = 0; i < jCount; i++, jp += 4) {
     const j = <usize>load<i32>(jp);
     journeyEvent(j, sec, base, t, type, frame, features);
-    if ((load<i32>(j, JR_FLAGS) & JF_ABSENCE) != 0) lowerNextDeadline(sec, base, earliestDeadline(j, sec, base));
+    if ((load<i32>(j, JR_FLAGS) & JF_ABSENCE) != 0) lowerNextDeadline(sec, base, fireDeadlines(j, sec, base, -Infinity));
   }
   recordMatches(jt, sec, out);
   const b = baseOf(sec);
