@@ -6,15 +6,18 @@
 //
 // One observe, in order:
 //   0. refuse a late event (older than the latest accepted one minus the allowed lateness);
-//   1. fire the absence deadlines at or before the event time (match time = the deadline);
+//   1. fire the absence deadlines at or before the event time (match time = the deadline), unless
+//      the section's nextDeadline says none is due (then recompute it);
 //   2. rebase the section's times if the event time does not fit in 32 bits;
 //   3. add the event to the aggregates of its type, then compute the aggregate values conditions read;
-//   4. advance the runs of each journey that reacts to the type, then maybe start a new run;
+//   4. advance the runs of each journey that reacts to the type, then maybe start a new run
+//      (and lower nextDeadline to the deadlines of its runs that now wait for a final absence);
 //   5. count the matches and record each journey's latest match time.
-// advance(now) does 1 and 5 only.
+// advance(now) does 1 and 5 only (and keeps the old nextDeadline when nothing fired: its bytes stay as they were).
 //
 // Trust: tables were validated at load (indices, programs, offsets, counts).
-// State bytes are input: run positions outside 1..k end a journey's run list,
+// State bytes are input: run positions outside 1..k end a journey's run list, a
+// nextDeadline of any value only changes when deadlines are scanned (it is trusted as a bound),
 // counts and times of any value only change which branch is taken, every loop
 // is bounded by table sizes, and every address is a table offset.
 import { evalProgram } from "../decide/rules";
@@ -28,7 +31,7 @@ import {
   SR_CAPS, SR_COUNT, SR_FIRST, SR_FLAGS, SR_LAST, SR_MAX, SR_MIN, SR_N_CAPS, SR_OUT, SR_OUT_CAPS, SR_PROG,
   SR_SIZE, SR_TYPE, SF_CONSECUTIVE, SF_OPTIONAL, SF_STRICT,
   REF_CAPTURE, REF_COUNT, REF_FIRST, CAP_F32, CAP_SIZE, CAP_U8,
-  SEC_DROPPED, SEC_LAST_EVENT, SEC_LATE, JB_COUNT, JB_LAST_MATCH, JB_RUNS, GAP_BIT,
+  SEC_DROPPED, SEC_LAST_EVENT, SEC_LATE, SEC_NEXT_DEADLINE, DEADLINE_MAX, DEADLINE_NONE, JB_COUNT, JB_LAST_MATCH, JB_RUNS, GAP_BIT,
   BASE_UNIT, MAX_TIME, MAX_V, TYPE_INDEX_SIZE, OUT_COUNT, OUT_DROPPED, OUT_FLAGS, OUT_FLAG_REBASED, OUT_HEADER,
   baseOf, decodeTime, encodeTime,
 } from "./tables";
@@ -351,44 +354,69 @@ function emit(j: usize, run: usize, base: f64, time: f64, completing: bool, fram
 
 // ---- journeys
 
-/** Fires the final-absence deadlines of journey j at or before `now`, earliest first. */
-function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): void {
+/**
+ * Fires the final-absence deadlines of journey j at or before `now`, earliest
+ * first; returns the earliest deadline left (Infinity: no run waits; NaN
+ * deadlines of a corrupt run are ignored). With now = -Infinity it only reads.
+ */
+function fireDeadlines(j: usize, sec: usize, base: f64, now: f64): f64 {
   const slots = load<i32>(j, JR_SLOTS);
-  if (slots == 0) return;
+  if (slots == 0) return Infinity;
   const k = load<i32>(j, JR_K);
   const rb = load<i32>(j, JR_RUN_BYTES);
   const block = sec + <usize>load<i32>(j, JR_BLOCK);
   const window = load<f64>(j, JR_ABSENCE);
   const last = stepAt(j, k - 1);
   let n = countRuns(j, block, k, slots, rb);
-  while (n > 0) {
+  for (;;) {
     let best = -1;
     let bestTime: f64 = Infinity;
+    let earliest: f64 = Infinity;
     for (let i = 0; i < n; i++) {
       const run = runAt(block, rb, i);
       if (!inAbsence(j, run, posOf(j, run), k)) continue;
       const deadline = lastTimeOf(last, run, base) + window;
+      if (deadline < earliest) earliest = deadline;
       if (deadline <= now && deadline < bestTime) {
         best = i;
         bestTime = deadline;
       }
     }
-    if (best < 0) return;
+    if (best < 0) return earliest;
     emit(j, runAt(block, rb, best), base, bestTime, false, 0);
     removeRun(block, rb, best, n);
     n--;
     if ((load<i32>(j, JR_FLAGS) & JF_NO_SKIP) == 0) {
       memory.fill(block + JB_RUNS, 0, <usize>(slots * rb));
-      return;
+      return Infinity;
     }
   }
+  return Infinity; // not reached: the loop returns
 }
 
+/** Lowers the section's nextDeadline to deadline d (ms; Infinity: none). An unknown one (0) stays unknown. */
+function lowerNextDeadline(sec: usize, base: f64, d: f64): void {
+  const cur = load<u32>(sec, SEC_NEXT_DEADLINE);
+  if (cur == 0 || !(d < Infinity)) return;
+  // d >= base: a run's times decode to base or later
+  const x = d - base + 1;
+  const v: u32 = x < <f64>DEADLINE_MAX ? <u32>x : DEADLINE_MAX;
+  if (cur == DEADLINE_NONE || v < cur) store<u32>(sec, v, SEC_NEXT_DEADLINE);
+}
+
+/**
+ * Step 1: fires the final-absence deadlines at or before `now`, then sets
+ * nextDeadline to the earliest one left. Skipped when nextDeadline (a lower
+ * bound of every run's deadline) is none or after `now`: nothing is due.
+ */
 function fireAllDeadlines(jt: usize, sec: usize, now: f64): void {
+  const base = baseOf(sec);
+  const next = load<u32>(sec, SEC_NEXT_DEADLINE);
+  if (next == DEADLINE_NONE || (next != 0 && now < decodeTime(base, next))) return;
   const n = load<i32>(jt, JT_N_DEADLINES);
   const list = <usize>load<i32>(jt, JT_DEADLINES);
-  const base = baseOf(sec);
-  for (let i = 0; i < n; i++) fireDeadlines(<usize>load<i32>(list + (<usize>i << 2)), sec, base, now);
+  store<u32>(sec, DEADLINE_NONE, SEC_NEXT_DEADLINE);
+  for (let i = 0; i < n; i++) lowerNextDeadline(sec, base, fireDeadlines(<usize>load<i32>(list + (<usize>i << 2)), sec, base, now));
 }
 
 /** The situation of a run that decides its future: position, gap, and the current step's count as far as it matters. */
@@ -525,6 +553,8 @@ function rebase(jt: usize, sec: usize, ref: f64): void {
   const delta = newBase - oldBase;
   store<u32>(sec, <u32>units);
   outFlags |= OUT_FLAG_REBASED;
+  const nd = load<u32>(sec, SEC_NEXT_DEADLINE);
+  if (nd != 0 && nd != DEADLINE_NONE) store<u32>(sec, <f64>nd - delta >= 1 ? <u32>(<f64>nd - delta) : 0, SEC_NEXT_DEADLINE);
   const lastV = load<u32>(sec, SEC_LAST_EVENT);
   if (lastV != 0) {
     const floor = newBase + load<f64>(jt, JT_LATENESS);
@@ -667,7 +697,11 @@ export function journeyObserve(jt: usize, state: usize, type: i32, frame: usize,
   const jStart = load<i32>(idx);
   const jCount = load<i32>(idx, 4);
   let jp = <usize>load<i32>(jt, JT_TYPE_JOURNEYS) + (<usize>jStart << 2);
-  for (let i = 0; i < jCount; i++, jp += 4) journeyEvent(<usize>load<i32>(jp), sec, base, t, type, frame, features);
+  for (let i = 0; i < jCount; i++, jp += 4) {
+    const j = <usize>load<i32>(jp);
+    journeyEvent(j, sec, base, t, type, frame, features);
+    if ((load<i32>(j, JR_FLAGS) & JF_ABSENCE) != 0) lowerNextDeadline(sec, base, fireDeadlines(j, sec, base, -Infinity));
+  }
   recordMatches(jt, sec, out);
   const b = baseOf(sec);
   const v = encodeTime(b, t);
@@ -682,7 +716,10 @@ export function journeyAdvance(jt: usize, state: usize, now: f64, out: usize): i
   store<i32>(out, 0, OUT_COUNT);
   if (!(now >= 0 && now <= MAX_TIME)) return IGNORED;
   if (load<u32>(sec, SEC_LAST_EVENT) == 0) return endOut(sec);
+  const next = load<u32>(sec, SEC_NEXT_DEADLINE);
   fireAllDeadlines(jt, sec, now);
+  // An advance that completes nothing leaves the state as it was (stores write back only what changed).
+  if (outMatches == 0) store<u32>(sec, next, SEC_NEXT_DEADLINE);
   recordMatches(jt, sec, out);
   return endOut(sec);
 }

@@ -133,7 +133,12 @@ export const SEC_BASE: usize = 0;
 export const SEC_LAST_EVENT: usize = 4;
 export const SEC_LATE: usize = 8;
 export const SEC_DROPPED: usize = 9;
-export const SEC_HEADER: usize = 10;
+export const SEC_NEXT_DEADLINE: usize = 10;
+export const SEC_HEADER: usize = 14;
+/** SEC_NEXT_DEADLINE: no run waits for a final absence; 0: unknown (the next event or advance scans). */
+export const DEADLINE_NONE: u32 = 0xffffffff;
+/** The largest stored deadline (a later one is stored as this: an earlier bound is still a bound). */
+export const DEADLINE_MAX: u32 = 0xfffffffe;
 export const JB_LAST_MATCH: usize = 0;
 export const JB_COUNT: usize = 4;
 export const JB_RUNS: usize = 5;

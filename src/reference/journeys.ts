@@ -21,6 +21,8 @@ const MAX_V = 0xffffffff;
 const MAX_COUNT = 255;
 const MAX_U16 = 0xffff;
 const MAX_U8 = 0xff;
+/** The largest stored nextDeadline (encoded: base + value - 1). */
+const MAX_DEADLINE = 0xfffffffe;
 
 export interface RefEvent {
   type: number;
@@ -98,7 +100,9 @@ export class ReferenceJourneys {
     for (const v of this.set.aggValues) this.frame[v.slot] = this.aggregateValue(st, v.aggregate, t, v.fn);
     // 4. journeys that react to the event's type
     this.set.journeys.forEach((j, ji) => {
-      if (this.interest[ji]!.has(ev.type)) this.journeyEvent(st, ji, ev);
+      if (!this.interest[ji]!.has(ev.type)) return;
+      this.journeyEvent(st, ji, ev);
+      if (j.absence !== null) this.lowerNextDeadline(st, this.earliestDeadline(ji, st));
     });
     // 5. counts and latest match times
     this.record(st);
@@ -109,7 +113,9 @@ export class ReferenceJourneys {
   advance(st: SectionState, now: number): RefResult {
     this.begin(this.features);
     if (st.lastEvent === null) return this.end(st);
+    const next = st.nextDeadline;
     this.fireDeadlines(st, now);
+    if (this.out.length === 0) st.nextDeadline = next; // nothing happened: the state stays as it was
     this.record(st);
     return this.end(st);
   }
@@ -146,7 +152,36 @@ export class ReferenceJourneys {
     return (r.steps[j.steps.length - 1]!.last ?? NaN) + j.absence!.windowMs;
   }
 
+  /** The earliest final-absence deadline of journey ji's runs (Infinity: none waits). */
+  private earliestDeadline(ji: number, st: SectionState): number {
+    const j = this.set.journeys[ji]!;
+    let best = Infinity;
+    if (j.absence === null) return best;
+    for (const r of st.journeys[ji]!.runs) {
+      if (this.inAbsence(j, r)) {
+        const d = this.deadline(j, r);
+        if (d < best) best = d;
+      }
+    }
+    return best;
+  }
+
+  /** Lowers nextDeadline to d (an unknown one stays unknown); what does not fit the section's clock is stored as its latest time. */
+  private lowerNextDeadline(st: SectionState, d: number): void {
+    if (st.nextDeadline === null || !(d < Infinity)) return;
+    const x = Math.min(d, st.base + MAX_DEADLINE - 1);
+    if (x < st.nextDeadline) st.nextDeadline = x;
+  }
+
+  /** Fires the final-absence deadlines at or before `now`, unless nextDeadline says none is due; then recomputes nextDeadline. */
   private fireDeadlines(st: SectionState, now: number): void {
+    if (st.nextDeadline !== null && !(now >= st.nextDeadline)) return;
+    this.fireDue(st, now);
+    st.nextDeadline = Infinity;
+    this.set.journeys.forEach((_, ji) => this.lowerNextDeadline(st, this.earliestDeadline(ji, st)));
+  }
+
+  private fireDue(st: SectionState, now: number): void {
     this.set.journeys.forEach((j, ji) => {
       if (j.absence === null) return;
       const runs = st.journeys[ji]!.runs;
@@ -342,6 +377,7 @@ export class ReferenceJourneys {
     const base = units * BASE_UNIT_MS;
     if (!(base > st.base)) return;
     this.rebased = true;
+    if (st.nextDeadline !== null && st.nextDeadline < base) st.nextDeadline = null;
     if (st.lastEvent !== null) st.lastEvent = Math.max(st.lastEvent, base + this.set.settings.allowedLatenessMs);
     this.set.journeys.forEach((j, ji) => {
       const js = st.journeys[ji]!;

@@ -57,6 +57,12 @@ export interface SectionState {
   lastEvent: number | null;
   late: number;
   dropped: number;
+  /**
+   * No final-absence deadline of any run is earlier than this (ms): a lower
+   * bound that lets events and advances before it skip the deadline scan;
+   * null unknown (the next one scans), Infinity none.
+   */
+  nextDeadline: number | null;
   journeys: JourneyState[];
   aggregates: AggregateState[];
 }
@@ -71,6 +77,7 @@ export function emptySection(set: Pick<JourneySet, 'journeys' | 'aggregates'>): 
     lastEvent: null,
     late: 0,
     dropped: 0,
+    nextDeadline: null,
     journeys: set.journeys.map(() => ({ lastMatch: null, count: 0, runs: [] })),
     aggregates: set.aggregates.map(() => ({ head: null, buckets: new Map() })),
   };
@@ -92,6 +99,9 @@ function readCapture(v: DataView, at: number, kind: CaptureKind): number {
   return x === 0 ? NaN : x - 1;
 }
 
+/** nextDeadline: no run waits for a final absence. */
+export const NO_DEADLINE = 0xffffffff;
+
 function enc(base: number, t: number | null): number {
   if (t === null) return 0;
   const v = t - base + 1;
@@ -110,6 +120,7 @@ export function encodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
   v.setUint32(4, enc(st.base, st.lastEvent), true);
   v.setUint8(8, st.late);
   v.setUint8(9, st.dropped);
+  v.setUint32(10, st.nextDeadline === null ? 0 : st.nextDeadline === Infinity ? NO_DEADLINE : enc(st.base, st.nextDeadline), true);
   set.journeys.forEach((j, ji) => {
     const jl = layout.journeys[ji]!;
     const js = st.journeys[ji]!;
@@ -163,6 +174,8 @@ export function decodeSection(set: Pick<JourneySet, 'journeys' | 'aggregates'>, 
   st.lastEvent = time(lastV);
   st.late = v.getUint8(8);
   st.dropped = v.getUint8(9);
+  const next = v.getUint32(10, true);
+  st.nextDeadline = next === NO_DEADLINE ? Infinity : time(next);
   set.journeys.forEach((j, ji) => {
     const jl = layout.journeys[ji]!;
     const js = st.journeys[ji]!;

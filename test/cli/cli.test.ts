@@ -51,7 +51,7 @@ describe('nextbest CLI: build, inspect, validate', () => {
     const i = io();
     expect(await runCli(['inspect', join(__dirname, '..', '..', 'models', 'journeys.nbb')], i.io)).toBe(0);
     const text = i.out.join('\n');
-    expect(text).toMatch(/state\s+120 bytes per customer: journeys 107B/);
+    expect(text).toMatch(/state\s+120 bytes per customer: journeys 111B/);
     expect(text).toMatch(/connection_trouble\s+pattern\s+23 B\s+2 partial\s+change -> fails\{3,\}, within 1h/);
     expect(text).toMatch(/retention_walkout .* -> no contract_renewal for 1d, within 7d/);
     expect(text).toMatch(/spend7d\s+aggregate\s+46 B\s+sum\/count of card_payment over 7d in 7 buckets of 1d/);

@@ -9,7 +9,10 @@
  *   +4  u32 lastEvent   latest accepted event time (0: no event yet, the section is empty)
  *   +8  u8  late        events refused as late (saturating)
  *   +9  u8  dropped     partial matches dropped because a journey was full (saturating)
- *   +10 journey blocks, then aggregate blocks, in bundle order
+ *   +10 u32 nextDeadline no final-absence deadline of any run is earlier than this time (a lower bound:
+ *                       events and advances before it skip the deadline scan); 0 unknown (scan),
+ *                       0xffffffff none (no run waits for a final absence)
+ *   +14 journey blocks, then aggregate blocks, in bundle order
  *
  * Times are u32: 0 means "none", v >= 1 means base + (v - 1) ms. When a time
  * would not fit, the section is rebased (docs/journeys.md "State").
@@ -51,8 +54,8 @@ import {
 
 export const SECTION_NAME = 'journeys';
 /** Bumped whenever the encoding below changes. */
-export const SECTION_VERSION = 2;
-export const SECTION_HEADER_BYTES = 10;
+export const SECTION_VERSION = 3;
+export const SECTION_HEADER_BYTES = 14;
 export const JOURNEY_HEADER_BYTES = 5;
 export const BASE_UNIT_MS = 65536;
 export const TIME_NONE = 0;
