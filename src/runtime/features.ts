@@ -147,8 +147,9 @@ export class FeatureSchema {
     const n = this.defs.length;
     for (let k = 0; k < n; k++) out[offset + k] = NaN;
     const categorical = this.categorical;
+    // Values are read by key, not with Object.values: an object built key by key
+    // (20 computed keys) is in dictionary mode, where Object.values costs ~3 us.
     const keys = Object.keys(obj);
-    const values = Object.values(obj);
     let at = 0; // position among the object's feature keys
     let skipped = 0;
     for (let j = 0; j < keys.length; j++) {
@@ -167,7 +168,7 @@ export class FeatureSchema {
         );
       }
       at++;
-      const v = values[j];
+      const v = obj[key];
       out[offset + i] = typeof v === 'number' && categorical[i] === 0 ? v : this.encodeValue(i, v, opts);
     }
   }
