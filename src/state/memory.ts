@@ -66,6 +66,13 @@ export class MemoryStore implements StateStore {
   evictions = 0;
   /** Customers dropped because their TTL expired, since creation. */
   expirations = 0;
+  /**
+   * The customer the last get() did not find, until the next set(): a set()
+   * right after that get (the engine storing a new customer's first state)
+   * inserts without looking the customer up again. Only set() inserts, and
+   * every set() clears it.
+   */
+  private missed: string | undefined = undefined;
 
   constructor(opts: MemoryStoreOptions = {}) {
     const { maxEntries, ttlMs } = storeBounds(opts, 'MemoryStore');
@@ -80,7 +87,11 @@ export class MemoryStore implements StateStore {
 
   get(customerId: string): Uint8Array | undefined {
     const e = this.map.get(customerId);
-    if (e === undefined) return undefined;
+    if (e === undefined) {
+      this.missed = customerId;
+      return undefined;
+    }
+    this.missed = undefined;
     const now = this.clock();
     if (now - e.touched > this.ttlMs) {
       this.remove(e);
@@ -103,7 +114,8 @@ export class MemoryStore implements StateStore {
     const now = this.clock();
     // the engine sets the customer it just got: the head, without a lookup
     const head = this.head;
-    const e = head !== undefined && head.key === customerId ? head : this.map.get(customerId);
+    const e = head !== undefined && head.key === customerId ? head : this.missed === customerId ? undefined : this.map.get(customerId);
+    this.missed = undefined;
     if (e !== undefined) {
       if (e.state !== state) {
         if (e.state.byteLength === state.byteLength) e.state.set(state);
@@ -135,6 +147,7 @@ export class MemoryStore implements StateStore {
   }
 
   clear(): void {
+    this.missed = undefined;
     this.map.clear();
     this.head = undefined;
     this.tail = undefined;
