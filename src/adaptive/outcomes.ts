@@ -203,6 +203,22 @@ export class DecisionLog {
     checkId(actionId, 'actionId');
     if (channel !== undefined) checkId(channel, 'channel');
     if (bins.length > this.width) throw new NextbestError('ARGUMENT_INVALID', `decision log: ${bins.length} bins, at most ${this.width}`);
+    this.addCoded(token, this.intern(actionId), channel === undefined ? 0 : this.intern(channel), slot, inst, scoreBin, bins);
+  }
+
+  /** @internal The code of an action or channel id (interned on first use): what addCoded takes. Codes never change. */
+  code(id: string): number {
+    checkId(id, 'an action or channel id');
+    return this.intern(id);
+  }
+
+  /**
+   * @internal add() for the decision kernel's offers: the action's and
+   * channel's codes (from code(); channel 0: none) instead of their ids, to
+   * the decision begun last (begin() was just called), bins of at most `width`.
+   */
+  addCoded(token: number, action: number, channel: number, slot: number, inst: number, scoreBin: number, bins: Uint16Array): void {
+    const c = this.current;
     const k = this.offersPerCustomer;
     const i = this.ring[2 * c]!;
     const o = c * k + i;
@@ -210,8 +226,8 @@ export class DecisionLog {
     const meta = this.meta;
     meta[m + M_TOKEN] = token;
     meta[m + M_AT] = this.pendingAt;
-    meta[m + M_ACTION] = this.intern(actionId);
-    meta[m + M_CHANNEL] = channel === undefined ? 0 : this.intern(channel);
+    meta[m + M_ACTION] = action;
+    meta[m + M_CHANNEL] = channel;
     meta[m + M_MODEL] = slot;
     meta[m + M_INST] = inst;
     meta[m + M_SCORE_BIN] = scoreBin;

@@ -100,8 +100,8 @@ describe('decision API', () => {
       e.record({ customerId: 'b', actionId: 'app_only', channel: 'app', outcome: 'impression', at: NOW });
       e.record({ customerId: 'a', actionId: 'app_only', channel: 'app', outcome: 'impression', at: NOW + 1000 });
       const want = (recs: [string, number][]) => recs.reduce<Uint8Array | undefined>((s, [actionId, at]) => e.recordState(s, { actionId, channel: 'app', outcome: 'impression', at }), undefined);
-      expect([...e.store.get('a')!]).toEqual([...want([['offer', NOW], ['app_only', NOW + 1000]])]);
-      expect([...e.store.get('b')!]).toEqual([...want([['app_only', NOW]])]);
+      expect([...e.store.get('a')!]).toEqual([...want([['offer', NOW], ['app_only', NOW + 1000]])!]);
+      expect([...e.store.get('b')!]).toEqual([...want([['app_only', NOW]])!]);
       const ids = (id: string) => e.decide({ customerId: id, features: { age: 30 }, context: { now: NOW + 2000, channel: 'app' } }).actions.map((x) => x.id);
       expect(ids('a')).toEqual([]);
       expect(ids('b')).toEqual(['offer']);
