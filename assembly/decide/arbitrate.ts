@@ -47,6 +47,17 @@
 //   +144 journeys       usize  the placed journeys table (src/runtime/journeys.ts), 0 when no program reads journeys
 //   +148 nJourneyValues i32    +152 journeyValues usize: {frame byte offset, value id} per journey value programs read,
 //        filled with journeyValue(journeys, state, now, id) before anything runs
+//   +156 ruleMemo       usize -> RULE MEMO entries scratch (8 bytes each), zeroed at placement
+//   +160 ruleMemoBytes  i32
+//   +164 memoEpoch      u32    scratch: the epoch of the current run (entries stamped with it are valid)
+//
+// RULE MEMO: a rule program shared by several actions (a group's rules are
+//   every member's) runs once per decision run, or once per channel when it
+//   reads context.channel: +0 epoch u32 (the run that computed it), +4 result
+//   i32 (0 or 1). Valid because nothing a rule can read changes within a run
+//   except context.channel (the factor and adaptive slots, written per
+//   candidate, make a program unshared at placement), and a model a memoized
+//   program needs was scored when the program first ran in that run.
 //
 // ADAPTIVE ref, 32 bytes: +0 model ptr, +4 frame byte of its slot, +8 bins scratch (u16 per
 //   predictor), +12 state i32 (scratch: bit 0 the row is binned, bit 1 the coin is drawn),
@@ -57,7 +68,7 @@
 //   +0   channelMask u64   bit c: offered on channel c
 //   +8   flags       i32   bit 0: mandatory
 //   +12  nElig, +16 nAppl, +20 nSuit  i32
-//   +24  rules       usize -> PROG refs, the three tiers in order
+//   +24  rules       usize -> RULE refs, the three tiers in order
 //   +28  nChecks     i32
 //   +32  checks      usize -> CHECK records (policy.ts)
 //   +36  nSets       i32
@@ -67,6 +78,9 @@
 //   +56  propensity, +72 value, +88 context, +104 priority: PROG refs
 //   +120 adaptive    i32   the ADAPTIVE ref its propensity reads, or -1
 //   +124 instances   usize -> usize per channel: the action's learning instance on that channel
+// RULE ref, 24 bytes: a PROG ref (+0 program ptr, +4 rule index, +8 need u64), then +16 memo i32
+//   (byte offset of its RULE MEMO entries in ruleMemo, -1: not shared, run every time), +20 memo
+//   stride i32 (8: one entry per channel, the program reads context.channel; 0: one entry).
 // PROG ref, 16 bytes: +0 program ptr (REF_SLOT: the frame byte of the slot it reads), +4 rule
 //   index (rules) or how to get a factor (REF_*), +8 need u64 (bit per model), or the f64 value
 //   of a REF_CONSTANT factor.
@@ -135,7 +149,10 @@ export const DT_RNG: usize = 136;
 export const DT_JOURNEYS: usize = 144;
 export const DT_N_JOURNEY_VALUES: usize = 148;
 export const DT_JOURNEY_VALUES: usize = 152;
-export const DT_SIZE: usize = 160;
+export const DT_RULE_MEMO: usize = 156;
+export const DT_RULE_MEMO_BYTES: usize = 160;
+export const DT_MEMO_EPOCH: usize = 164;
+export const DT_SIZE: usize = 176;
 
 export const ADAPTIVE_REF_SIZE: usize = 32;
 const AR_MODEL: usize = 0;
@@ -169,6 +186,9 @@ export const A_ADAPTIVE: usize = 120;
 export const A_INSTANCES: usize = 124;
 
 export const PROG_REF_SIZE: usize = 16;
+export const RULE_REF_SIZE: usize = 24;
+const RR_MEMO: usize = 16;
+const RR_MEMO_STRIDE: usize = 20;
 // How a factor is computed (PROG ref +4): run its program, take the constant at +8,
 // ((propensity * context) * value) * lever natively (the default priority's program, same order),
 // or read the one frame slot its program reads (`score.offers`), after scoring the models it needs.
@@ -223,6 +243,9 @@ export const LIMIT_CAP: i32 = 2;
 
 /** Bit per model ref scored during the current call. */
 let scored: u64 = 0;
+/** The current run's RULE MEMO epoch, and the memo entries (decideRun sets both). */
+let memoEpoch: u32 = 0;
+let ruleMemo: usize = 0;
 
 /** Scores the models in `missing` (bits of model refs) into their frame slots. */
 function scoreModels(dt: usize, missing: u64, features: usize, frame: usize): void {
@@ -286,15 +309,32 @@ function evalCandidate(
   contacts: usize,
   nowS: f64,
 ): bool {
-  // Rules: three tiers, first false drops.
+  // Rules: three tiers, first false drops; a shared program's result from the memo when this run has it.
   let ref = load<usize>(act, A_RULES);
   const nElig = load<i32>(act, A_N_ELIG);
   const nEA = nElig + load<i32>(act, A_N_APPL);
   const nRules = nEA + load<i32>(act, A_N_SUIT);
-  for (let r = 0; r < nRules; r++, ref += PROG_REF_SIZE) {
-    ensureModels(dt, load<u64>(ref, 8), features, frame);
-    const ok = evalProgramInline(load<usize>(ref), frame, features);
-    if (ok == 0) {
+  for (let r = 0; r < nRules; r++, ref += RULE_REF_SIZE) {
+    const memo = load<i32>(ref, RR_MEMO);
+    let entry: usize = 0;
+    let ok: bool;
+    if (memo >= 0) {
+      const at = memo + c * load<i32>(ref, RR_MEMO_STRIDE);
+      if (!ASC_NO_ASSERT) assert(at + 8 <= load<i32>(dt, DT_RULE_MEMO_BYTES), "decide: rule memo entry out of bounds");
+      entry = ruleMemo + <usize>at;
+      if (load<u32>(entry) == memoEpoch) {
+        ok = load<i32>(entry, 4) != 0;
+      } else {
+        ensureModels(dt, load<u64>(ref, 8), features, frame);
+        ok = evalProgram(load<usize>(ref), frame, features) != 0;
+        store<u32>(entry, memoEpoch);
+        store<i32>(entry, <i32>ok, 4);
+      }
+    } else {
+      ensureModels(dt, load<u64>(ref, 8), features, frame);
+      ok = evalProgramInline(load<usize>(ref), frame, features) != 0;
+    }
+    if (!ok) {
       const stage = r < nElig ? STAGE_ELIGIBILITY : r < nEA ? STAGE_APPLICABILITY : STAGE_SUITABILITY;
       return drop(rec, stage, load<i32>(ref, 4));
     }
@@ -618,6 +658,14 @@ function decideRun(
   out: usize,
 ): i32 {
   store<f64>(frame, now);
+  // A new memo epoch: entries of earlier runs no longer match (after 2^32 runs the entries are cleared).
+  ruleMemo = load<usize>(dt, DT_RULE_MEMO);
+  memoEpoch = load<u32>(dt, DT_MEMO_EPOCH) + 1;
+  if (memoEpoch == 0) {
+    memory.fill(ruleMemo, 0, <usize>load<i32>(dt, DT_RULE_MEMO_BYTES));
+    memoEpoch = 1;
+  }
+  store<u32>(dt, memoEpoch, DT_MEMO_EPOCH);
   // Journey results the programs read (journey.<id>, .lastMatch, .count, aggregates), from the customer state at now.
   const journeys = <usize>load<i32>(dt, DT_JOURNEYS);
   if (journeys != 0) {

@@ -157,25 +157,29 @@ const MS_PER_HOUR: f64 = 3600000;
 const MS_PER_DAY: f64 = 86400000;
 
 // ---- operand readers (the debug build checks what the validator promised)
+// The checks sit behind `if (!ASC_NO_ASSERT)`: a plain assert compiled with
+// --noAssert still evaluates its condition when the condition loads from
+// memory (a load may trap, so Binaryen keeps it), and those dropped loads of
+// the program header were a third of the instructions of a fused test.
 
 /** Frame value of the slot operand at word 1. */
 @inline function slotArg(prog: usize, frame: usize, pc: usize): f64 {
   const off = <usize>load<i32>(pc, 4);
-  assert(off < <usize>load<i32>(prog, PROG_FRAME_BYTES), "rule VM: frame slot out of bounds");
+  if (!ASC_NO_ASSERT) assert(off < <usize>load<i32>(prog, PROG_FRAME_BYTES), "rule VM: frame slot out of bounds");
   return load<f64>(frame + off);
 }
 
 /** Feature value of the feature operand at word 1, widened to f64. */
 @inline function featureArg(prog: usize, features: usize, pc: usize): f64 {
   const off = <usize>load<i32>(pc, 4);
-  assert(off < <usize>load<i32>(prog, PROG_FEATURE_BYTES), "rule VM: feature out of bounds");
+  if (!ASC_NO_ASSERT) assert(off < <usize>load<i32>(prog, PROG_FEATURE_BYTES), "rule VM: feature out of bounds");
   return <f64>load<f32>(features + off);
 }
 
 /** The constant whose address is the operand word at byte offset `at`. */
 @inline function constArg(prog: usize, pc: usize, at: usize): f64 {
   const p = <usize>load<i32>(pc + at);
-  assert(
+  if (!ASC_NO_ASSERT) assert(
     p >= <usize>load<i32>(prog, PROG_CONSTS) && p + 8 <= <usize>load<i32>(prog, PROG_CONSTS) + (<usize>load<i32>(prog, PROG_NCONSTS) << 3),
     "rule VM: constant out of bounds",
   );
@@ -185,7 +189,7 @@ const MS_PER_DAY: f64 = 86400000;
 /** The jump target in the operand word at byte offset `at`. */
 @inline function targetArg(prog: usize, pc: usize, at: usize): usize {
   const t = <usize>load<i32>(pc + at);
-  assert(t > pc && t < <usize>load<i32>(prog, PROG_CODE_END), "rule VM: jump target out of bounds");
+  if (!ASC_NO_ASSERT) assert(t > pc && t < <usize>load<i32>(prog, PROG_CODE_END), "rule VM: jump target out of bounds");
   return t;
 }
 

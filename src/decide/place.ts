@@ -10,10 +10,12 @@ import { OP } from '../compile/expr/opcodes.js';
 import type { ModelTable } from '../models/registry.js';
 import { FACTOR_SLOTS, OUTCOMES, type DecisionTables } from './tables.js';
 
-const DT_SIZE = 160;
+const DT_SIZE = 176;
 export const ADAPTIVE_REF_SIZE = 32;
 const ACTION_SIZE = 128;
 const PROG_REF_SIZE = 16;
+/** A PROG ref and its RULE MEMO entries: +16 byte offset (-1: not shared), +20 stride per channel (8 or 0). */
+const RULE_REF_SIZE = 24;
 const CHECK_SIZE = 16;
 const POLICY_SIZE = 32;
 const MODEL_REF_SIZE = 16;
@@ -49,6 +51,30 @@ export function isDefaultPriority(p: ProgramCode): boolean {
   const f = FACTOR_SLOTS;
   const want = [LOAD_S, f.propensity, LOAD_S, f.context, MUL, LOAD_S, f.value, MUL, LOAD_S, f.lever, MUL, RET];
   return p.code.length === want.length && want.every((w, i) => p.code[i] === w);
+}
+
+/**
+ * The rule programs whose results the kernel keeps for the rest of a
+ * decision run (assembly/decide/arbitrate.ts RULE MEMO): those that several
+ * rule refs run (a group's rules run for every member) and that read no slot
+ * the kernel writes per candidate (factors, adaptive propensities), by
+ * program index: the byte offset of its entries and their stride per
+ * channel (8 when it reads context.channel: one entry per channel).
+ */
+export function ruleMemo(tables: DecisionTables, nChannels: number): { entries: Map<number, { offset: number; stride: number }>; bytes: number } {
+  const uses = new Map<number, number>();
+  for (const a of tables.actions) for (const [, p] of a.rules) uses.set(p, (uses.get(p) ?? 0) + 1);
+  const perCandidate = new Set<number>([...Object.values(FACTOR_SLOTS), ...tables.frame.adaptive.map((m) => m.slot)]);
+  const entries = new Map<number, { offset: number; stride: number }>();
+  let bytes = 0;
+  for (const [p, n] of uses) {
+    const read = tables.programs.programs[p]!.slotsRead;
+    if (n < 2 || read.some((s) => perCandidate.has(s))) continue;
+    const perChannel = tables.frame.channelSlot >= 0 && read.includes(tables.frame.channelSlot);
+    entries.set(p, { offset: bytes, stride: perChannel ? 8 : 0 });
+    bytes += perChannel ? 8 * nChannels : 8;
+  }
+  return { entries, bytes };
 }
 
 /** The learning instance of an adaptive model for an action on a channel (channel undefined without channels). */
@@ -177,11 +203,18 @@ export function placeDecisions(
   });
 
   // Actions.
+  const memo = ruleMemo(tables, nChannels);
   const maskWords = Math.max(1, Math.ceil(nActions / 32));
   const actions = wasm.alloc(Math.max(1, nActions) * ACTION_SIZE, 16);
   tables.actions.forEach((a, k) => {
-    const rules = a.rules.length ? wasm.alloc(a.rules.length * PROG_REF_SIZE, 16) : 0;
-    a.rules.forEach(([rule, program], r) => progRef(rules + r * PROG_REF_SIZE, program, rule));
+    const rules = a.rules.length ? wasm.alloc(a.rules.length * RULE_REF_SIZE, 16) : 0;
+    a.rules.forEach(([rule, program], r) => {
+      const at = rules + r * RULE_REF_SIZE;
+      progRef(at, program, rule);
+      const m = memo.entries.get(program);
+      setI32(at + 16, m ? m.offset : -1);
+      setI32(at + 20, m ? m.stride : 0);
+    });
     const checks = a.checks.length ? wasm.alloc(a.checks.length * CHECK_SIZE, 16) : 0;
     a.checks.forEach(([policy, tracker], c) => {
       const at = checks + c * CHECK_SIZE;
@@ -271,6 +304,10 @@ export function placeDecisions(
   setI32(dt + 144, tables.frame.journeys.length > 0 ? journeysTable : 0);
   setI32(dt + 148, tables.frame.journeys.length);
   setI32(dt + 152, journeyValues);
+  // the rule memo, zeroed (epoch 0 is never a run's)
+  setI32(dt + 156, wasm.alloc(Math.max(8, memo.bytes), 16));
+  setI32(dt + 160, memo.bytes);
+  setI32(dt + 164, 0);
   return { dt, candidates, maxCandidates, programNeeds: needs, programPtrs: progPtrs, adaptiveBins, instances };
 }
 

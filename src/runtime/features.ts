@@ -32,6 +32,48 @@ export type FeatureObject = Record<string, FeatureValue>;
 
 const MAX_FEATURES = LIMIT_CEILINGS.features;
 
+/**
+ * Schemas up to this size get a generated reader: beyond it the function
+ * would be too large for V8 to optimize (about 60 KB of bytecode), and the
+ * general path is as fast per feature.
+ */
+const MAX_READER_FEATURES = 512;
+
+/** Writes the features of an object that has all of them (own enumerable, no other keys) at out[base..]. */
+type FeatureReader = (obj: FeatureObject, out: Float32Array, base: number, opts: EncodeOptions | undefined) => void;
+
+/**
+ * The reader of a schema: straight-line code, per feature one property load
+ * and the common case inline (a number for a numeric feature, a string in a
+ * categorical feature's dictionary); everything else goes to encodeValue,
+ * which encodes or throws exactly as the general path does. Names enter the
+ * code as JSON string literals only. Null when the runtime refuses to
+ * generate code (e.g. node --disallow-code-generation-from-strings) and
+ * for schemas of more than MAX_READER_FEATURES.
+ */
+function featureReader(schema: FeatureSchema): FeatureReader | null {
+  if (schema.size > MAX_READER_FEATURES) return null;
+  const lines: string[] = [];
+  const dicts: (Map<string, number> | undefined)[] = [];
+  schema.defs.forEach((d, i) => {
+    const load = `v = obj[${JSON.stringify(d.name)}];`;
+    if (d.type === 'numeric') {
+      lines.push(`${load} out[base + ${i}] = typeof v === 'number' ? v : schema.encodeValue(${i}, v, opts);`);
+    } else if (d.categories) {
+      dicts[i] = new Map(d.categories.map((c, code) => [c, code]));
+      lines.push(`${load} c = typeof v === 'string' ? dicts[${i}].get(v) : undefined; out[base + ${i}] = c !== undefined ? c : schema.encodeValue(${i}, v, opts);`);
+    } else {
+      lines.push(`${load} out[base + ${i}] = schema.encodeValue(${i}, v, opts);`);
+    }
+  });
+  try {
+    const make = new Function('schema', 'dicts', `'use strict';\nreturn function readFeatures(obj, out, base, opts) {\n  let v, c;\n  ${lines.join('\n  ')}\n};`);
+    return make(schema, dicts) as FeatureReader;
+  } catch {
+    return null;
+  }
+}
+
 export class FeatureSchema {
   readonly defs: readonly FeatureDef[];
   readonly names: readonly string[];
@@ -46,6 +88,14 @@ export class FeatureSchema {
    */
   private readonly shapeKeys: string[] = [];
   private readonly shapeIndex: Int32Array;
+  /**
+   * encodeInto's reader for objects that have every feature and nothing
+   * else: one property load per feature, each its own load site, so each
+   * stays monomorphic for objects of one shape (made once, on first use;
+   * null where code cannot be generated). 0.8-0.9 -> 0.3-0.4 us for the
+   * telco bundle's 25 features: no Object.values, no per-key dispatch.
+   */
+  private reader: FeatureReader | null | undefined = undefined;
 
   constructor(defs: readonly FeatureDef[]) {
     if (!Array.isArray(defs)) throw new NextbestError('ARGUMENT_INVALID', 'a feature schema is an array of { name, type }');
@@ -131,8 +181,15 @@ export class FeatureSchema {
    * missing keys). Hot path: one shape-cache compare per key (a Map lookup
    * when the object's keys come in another order).
    *
-   * The own keys and values are read with Object.keys and Object.values (two
-   * short arrays, in the same order) rather than for-in: V8's fast for-in
+   * An object with every feature and no other key (the common request) is
+   * read by the schema's generated reader, one property load per feature
+   * (values that are not a plain number or dictionary string go through
+   * encodeValue, so the same values encode; on a bad value the general
+   * path runs and throws for the first bad key, as it always has).
+   * Otherwise the own keys are read with Object.keys and each value by its
+   * key (not Object.values, which costs ~3 us on an object in dictionary
+   * mode, e.g. one built key by key with 20 computed keys), rather than
+   * for-in: V8's fast for-in
    * (keys and field loads from the map's enum cache) depends on feedback that
    * one object met early in the process (one whose map was still changing as
    * objects of its shape were built) turns generic for good, and the generic
@@ -145,11 +202,28 @@ export class FeatureSchema {
       throw new NextbestError('ARGUMENT_INVALID', `features must be a plain object of name -> value, got ${describe(obj)}`);
     }
     const n = this.defs.length;
+    const keys = Object.keys(obj);
+    if (keys.length === n && n > 0 && this.reader !== null) {
+      // Every key a feature and n distinct keys: the object has exactly the schema's features, as own enumerable properties.
+      let all = true;
+      for (let j = 0; j < n; j++) {
+        if (this.indexAt(keys[j]!, j) < 0) {
+          all = false;
+          break;
+        }
+      }
+      const read = all ? (this.reader === undefined ? (this.reader = featureReader(this)) : this.reader) : null;
+      if (read !== null) {
+        try {
+          read(obj, out, offset, opts);
+          return;
+        } catch {
+          // a bad value: the general path below throws for the first one in key order, as always
+        }
+      }
+    }
     for (let k = 0; k < n; k++) out[offset + k] = NaN;
     const categorical = this.categorical;
-    // Values are read by key, not with Object.values: an object built key by key
-    // (20 computed keys) is in dictionary mode, where Object.values costs ~3 us.
-    const keys = Object.keys(obj);
     let at = 0; // position among the object's feature keys
     let skipped = 0;
     for (let j = 0; j < keys.length; j++) {

@@ -73,8 +73,9 @@ export class ProgramHost {
     } catch (e) {
       throw wasmError(e);
     }
-    // Reuse the view while memory has not grown (growing detaches the old buffer).
-    if (this.outView === null || this.outView.buffer !== this.wasm.memory.buffer) {
+    // Reuse the view while memory has not grown: growing detaches the old buffer, and a view of a
+    // detached buffer has length 0 (a length check, where memory.buffer is a slow host getter).
+    if (this.outView === null || this.outView.length !== this.ptrs.length || this.outView.buffer !== this.wasm.f64.buffer) {
       this.outView = new Float64Array(this.wasm.memory.buffer, this.outPtr, this.ptrs.length);
     }
     return this.outView;

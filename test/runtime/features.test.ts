@@ -1,11 +1,14 @@
 /**
- * FeatureSchema.encodeInto with its shape cache: whatever order keys come
+ * FeatureSchema.encodeInto with its shape cache and its generated reader
+ * (objects with every feature and nothing else): whatever order keys come
  * in, shapes alternating, unknown and inherited keys, the result is the
  * plain one-lookup-per-key encoding.
  */
 import { describe, expect, it } from 'vitest';
 import { FeatureSchema, NextbestError, type FeatureObject } from '../../src/index.js';
 import { mulberry32, randInt } from '../helpers/random.js';
+import { pick } from '../helpers/scorecards.js';
+import { codeOf } from '../helpers/errors.js';
 
 const schema = new FeatureSchema([
   { name: 'a', type: 'numeric' },
@@ -91,5 +94,87 @@ describe('FeatureSchema.encodeInto', () => {
     }
     schema.encodeInto(new Row() as unknown as FeatureObject, out, 0);
     expect([...out]).toEqual([NaN, NaN, 0, 4, NaN]);
+  });
+
+  it('reads objects with every feature as the plain encoding does, values of every kind, keys in any order', () => {
+    const rand = mulberry32(11);
+    const names = ['a', 'b', 'plan', 'c', 'code'];
+    const values = [0, -0, 1.5, -1e39, NaN, Infinity, null, undefined, true, false, 'basic', 'gold', 'platinum', 3, 2.5, -1, 2 ** 24, {}, [1]];
+    const out = new Float32Array(schema.size);
+    let fast = 0;
+    for (let k = 0; k < 3000; k++) {
+      const order = rand() < 0.7 ? names : [...names].sort(() => rand() - 0.5);
+      const obj: Record<string, unknown> = {};
+      for (const n of order) obj[n] = rand() < 0.8 ? (n === 'plan' ? pick(rand, ['basic', 'gold', null]) : n === 'code' ? randInt(rand, 0, 9) : (rand() - 0.5) * 100) : pick(rand, values);
+      const want = codeOf(() => plain(obj));
+      const got = codeOf(() => schema.encodeInto(obj as FeatureObject, out, 0));
+      expect(got, JSON.stringify(obj)).toBe(want);
+      if (got === 'ok') {
+        expect([...out], JSON.stringify(obj)).toEqual([...plain(obj)]);
+        fast++;
+      }
+    }
+    expect(fast).toBeGreaterThan(1000);
+  });
+
+  it('reads a complete object exactly: own values over inherited ones, getters once, an extra key or a hidden feature still refused or left out', () => {
+    const out = new Float32Array(schema.size);
+    const full = { a: 1, b: 2, plan: 'gold', c: 3, code: 4 };
+    schema.encodeInto(full, out, 0);
+    expect([...out]).toEqual([1, 2, 1, 3, 4]);
+    const shadowing = Object.assign(Object.create({ a: 100, c: 300 }) as FeatureObject, full);
+    schema.encodeInto(shadowing, out, 0);
+    expect([...out]).toEqual([1, 2, 1, 3, 4]);
+    let reads = 0;
+    const getter = { ...full, get c() {
+      reads++;
+      return 9;
+    } } as unknown as FeatureObject;
+    schema.encodeInto(getter, out, 0);
+    expect(reads).toBe(1);
+    expect([...out]).toEqual([1, 2, 1, 9, 4]);
+    // as many keys as features, one unknown: the feature it replaces is non-enumerable
+    const hidden = { a: 1, b: 2, plan: 'gold', zz: 3, code: 4 } as Record<string, unknown>;
+    Object.defineProperty(hidden, 'c', { value: 5, enumerable: false });
+    expect(() => schema.encodeInto(hidden as FeatureObject, out, 0)).toThrow(/unknown feature "zz"/);
+    schema.encodeInto(hidden as FeatureObject, out, 0, { ignoreUnknown: true });
+    expect([...out]).toEqual([1, 2, 1, NaN, 4]);
+    class Row {
+      a = 1;
+      b = 2;
+      plan = 'basic';
+      c = 3;
+      code = 0;
+    }
+    schema.encodeInto(new Row() as unknown as FeatureObject, out, 0);
+    expect([...out]).toEqual([1, 2, 0, 3, 0]);
+    expect(() => schema.encodeInto({ ...full, plan: 'platinum' }, out, 0)).toThrow(/not one of its 2 categories/);
+    schema.encodeInto({ ...full, plan: 'platinum' }, out, 0, { unknownCategory: 'missing' });
+    expect([...out]).toEqual([1, 2, NaN, 3, 4]);
+    expect(() => schema.encodeInto({ ...full, b: '2' } as unknown as FeatureObject, out, 0)).toThrow(/feature "b" is numeric/);
+  });
+
+  it('reads complete objects of a schema too large for a generated reader through the general path', () => {
+    const wide = new FeatureSchema(Array.from({ length: 600 }, (_, i) => ({ name: `f${i}`, type: 'numeric' as const })));
+    const obj = Object.fromEntries(wide.names.map((n, i) => [n, i * 0.5]));
+    expect([...wide.encode(obj)]).toEqual(wide.names.map((_, i) => i * 0.5));
+    expect(() => wide.encode({ ...obj, f7: 'x' } as unknown as FeatureObject)).toThrow(/feature "f7" is numeric/);
+  });
+
+  it('encodes the same without generated code (a runtime that refuses new Function)', () => {
+    const fresh = new FeatureSchema(schema.defs);
+    const original = globalThis.Function;
+    globalThis.Function = function refuse() {
+      throw new EvalError('code generation from strings disallowed');
+    } as unknown as FunctionConstructor;
+    const out = new Float32Array(schema.size);
+    try {
+      fresh.encodeInto({ a: 1, b: 2, plan: 'gold', c: 3, code: 4 }, out, 0);
+    } finally {
+      globalThis.Function = original;
+    }
+    expect([...out]).toEqual([1, 2, 1, 3, 4]);
+    fresh.encodeInto({ a: 5, b: 6, plan: 'basic', c: 7, code: 8 }, out, 0);
+    expect([...out]).toEqual([5, 6, 0, 7, 8]);
   });
 });
