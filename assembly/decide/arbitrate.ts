@@ -486,6 +486,58 @@ function sortByRank(cands: usize, order: usize, tmp: usize, n: i32): void {
   if (src != order) memory.copy(order, src, <usize>n << 2);
 }
 
+/** Makes the n candidate indices at heap a binary heap, best-ranked at the top. */
+function heapify(cands: usize, heap: usize, n: i32): void {
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(cands, heap, n, i);
+}
+
+function siftDown(cands: usize, heap: usize, n: i32, at: i32): void {
+  const x = load<i32>(heap + (<usize>at << 2));
+  let i = at;
+  while (true) {
+    let child = 2 * i + 1;
+    if (child >= n) break;
+    let best = load<i32>(heap + (<usize>child << 2));
+    if (child + 1 < n) {
+      const right = load<i32>(heap + (<usize>(child + 1) << 2));
+      if (ranksBefore(cands, right, best)) {
+        best = right;
+        child++;
+      }
+    }
+    if (!ranksBefore(cands, best, x)) break;
+    store<i32>(heap + (<usize>i << 2), best);
+    i = child;
+  }
+  store<i32>(heap + (<usize>i << 2), x);
+}
+
+/** Removes and returns the best-ranked candidate of a heap of n (> 0). */
+function heapPop(cands: usize, heap: usize, n: i32): i32 {
+  const top = load<i32>(heap);
+  if (n > 1) {
+    store<i32>(heap, load<i32>(heap + (<usize>(n - 1) << 2)));
+    siftDown(cands, heap, n - 1, 0);
+  }
+  return top;
+}
+
+/**
+ * The top-k stage's verdict on the n candidates left at `at` once every
+ * channel is full: their action placed already, else their channel full
+ * (the checks of the top-k loop, in its order, for a full channel).
+ */
+function finishLimited(cands: usize, at: usize, n: i32, placed: usize): void {
+  for (let k = 0; k < n; k++) {
+    const rec = cands + (<usize>load<i32>(at + (<usize>k << 2))) * CAND_SIZE;
+    if (load<i32>(rec, C_STAGE) != STAGE_RANKING) continue;
+    const already = load<i32>(placed + (<usize>load<i32>(rec, C_ACTION) << 2));
+    store<i32>(rec, STAGE_LIMIT, C_STAGE);
+    store<i32>(rec, already >= 0 ? LIMIT_ACTION_PLACED : LIMIT_CHANNEL_FULL, C_REASON);
+    if (already >= 0) store<i32>(rec, already, C_REASON2);
+  }
+}
+
 @inline function actionAt(dt: usize, a: i32): usize {
   return load<usize>(dt, DT_ACTIONS) + (<usize>a) * ACTION_SIZE;
 }
@@ -693,18 +745,26 @@ function decideRun(
     }
   }
 
-  // Rank the rest.
+  // Rank the rest. Without explanations and exclusion sets, no record's
+  // outcome depends on the order below the selected ones: the ranking is a
+  // heap popped as far as the selection goes (the channels with candidates
+  // fill up), then the rest are marked at once. Otherwise a full sort.
+  const nSets = load<i32>(dt, DT_N_SETS);
+  const lazy = explain == 0 && nSets == 0;
   let nRank = 0;
+  let withCands: u64 = 0;
   for (let i = 0; i < n; i++) {
-    if (load<i32>(cands + (<usize>i) * CAND_SIZE, C_STAGE) == STAGE_RANKING) {
+    const rec = cands + (<usize>i) * CAND_SIZE;
+    if (load<i32>(rec, C_STAGE) == STAGE_RANKING) {
       store<i32>(order + (<usize>nRank << 2), i);
       nRank++;
+      withCands |= (<u64>1) << <u64>load<i32>(rec, C_CHANNEL);
     }
   }
-  sortByRank(cands, order, load<usize>(dt, DT_ORDER_TMP), nRank);
+  if (lazy) heapify(cands, order, nRank);
+  else sortByRank(cands, order, load<usize>(dt, DT_ORDER_TMP), nRank);
 
   // Mutual exclusion: of each set, only the best-ranked action stays.
-  const nSets = load<i32>(dt, DT_N_SETS);
   const setTaken = load<usize>(dt, DT_SET_TAKEN);
   for (let s = 0; s < nSets; s++) store<i32>(setTaken + (<usize>s << 2), -1);
   if (nSets > 0) {
@@ -742,9 +802,19 @@ function decideRun(
   for (let c = 0; c < nChannels; c++) store<i32>(channelCount + (<usize>c << 2), 0);
   const policies = load<usize>(dt, DT_POLICIES);
   const capUsed = load<usize>(dt, DT_CAP_USED);
+  // lazy: the channels with candidates that can still take an action
+  let open = 0;
+  for (let c = 0; c < nChannels; c++) {
+    if (((withCands >> <u64>c) & 1) != 0 && limit > 0 && load<i32>(channelLimits + (<usize>c << 2)) > 0) open++;
+  }
   let nOut = 0;
   for (let k = 0; k < nRank; k++) {
-    const i = load<i32>(order + (<usize>k << 2));
+    if (lazy && open == 0) {
+      // every channel with candidates is full: the rest are limited, whatever their order
+      finishLimited(cands, order, nRank - k, placed);
+      break;
+    }
+    const i = lazy ? heapPop(cands, order, nRank - k) : load<i32>(order + (<usize>k << 2));
     const rec = cands + (<usize>i) * CAND_SIZE;
     if (load<i32>(rec, C_STAGE) != STAGE_RANKING) continue;
     const a = load<i32>(rec, C_ACTION);
@@ -792,6 +862,7 @@ function decideRun(
     nOut++;
     store<i32>(placed + (<usize>a << 2), c);
     store<i32>(channelCount + (<usize>c << 2), count + 1);
+    if (count + 1 >= limit || count + 1 >= hard) open--;
     for (let j = 0; j < nChecks; j++) {
       const chk = checks + (<usize>j) * CHECK_SIZE;
       const ch = load<i32>(chk, CHECK_CHANNEL);

@@ -51,6 +51,9 @@
 // cached `norm`, and scoring an active predictor is one load and two adds.
 // Caches are pure functions of the counts (recomputed, never adjusted), so
 // scores equal the reference twin's bit for bit whatever the history.
+// adaptiveUpdate only counts: it marks the instance stale and the per-bin
+// logs of the bins it changed NaN, and adaptiveRefresh (run before any score
+// of a stale instance) recomputes those logs and the totals' logs.
 import { tlog } from "../shared/logexp";
 
 export const AD_NPRED: usize = 32;
@@ -211,8 +214,9 @@ export function adaptiveObserve(model: usize, inst: usize, row: usize, obs: usiz
 /**
  * Learns one outcome (positive != 0: accept) of an observation: +1 to the
  * observed bin of every predictor, to the total and to the observed score
- * bin (none when it is -1: decided without active predictors); recomputes
- * the caches those counts feed; marks the instance stale.
+ * bin (none when it is -1: decided without active predictors); marks the
+ * logs of the changed bins stale (NaN) and the instance stale, so the next
+ * refresh recomputes what those counts feed.
  * Observations are input: returns 1 (and changes nothing) when a bin or the
  * score bin is out of range, else 0.
  */
@@ -228,27 +232,16 @@ export function adaptiveUpdate(model: usize, inst: usize, obs: usize, positive: 
 
   const countAt = inst + off(model, positive != 0 ? AD_OFF_BIN_POS : AD_OFF_BIN_NEG);
   const logAt = inst + off(model, positive != 0 ? AD_OFF_BIN_LOGPOS : AD_OFF_BIN_LOGNEG);
-  const logPos = inst + off(model, AD_OFF_BIN_LOGPOS);
-  const logNeg = inst + off(model, AD_OFF_BIN_LOGNEG);
-  const logOdds = inst + off(model, AD_OFF_BIN_LOGODDS);
-  if (positive != 0) {
-    const t = load<f64>(inst, INST_POSITIVES) + 1.0;
-    store<f64>(inst, t, INST_POSITIVES);
-    store<f64>(inst, tlog(1.0 + t), INST_LOGPOS1);
-  } else {
-    const t = load<f64>(inst, INST_NEGATIVES) + 1.0;
-    store<f64>(inst, t, INST_NEGATIVES);
-    store<f64>(inst, tlog(1.0 + t), INST_LOGNEG1);
-  }
-  store<f64>(inst, load<f64>(inst, INST_LOGNEG1) - load<f64>(inst, INST_LOGPOS1), INST_NORM);
-
+  const total = positive != 0 ? INST_POSITIVES : INST_NEGATIVES;
+  store<f64>(inst + total, load<f64>(inst + total) + 1.0);
+  // The changed bins' logs are recomputed by the next refresh (NaN: stale),
+  // so an outcome costs increments, and several outcomes between two
+  // decisions cost one log per changed bin.
   let pred = preds;
   for (let p = 0; p < n; p++, pred += PRED_SIZE) {
     const i = <usize>(load<i32>(pred, 12) + <i32>load<u16>(obs + OBS_BINS + (<usize>p << 1))) << 3;
-    const c = load<f64>(countAt + i) + 1.0;
-    store<f64>(countAt + i, c);
-    store<f64>(logAt + i, tlog(c + 1.0 / <f64>load<i32>(pred, 8)));
-    store<f64>(logOdds + i, load<f64>(logPos + i) - load<f64>(logNeg + i));
+    store<f64>(countAt + i, load<f64>(countAt + i) + 1.0);
+    store<f64>(logAt + i, NaN);
   }
   if (sb >= 0) {
     const scoreAt = inst + off(model, positive != 0 ? AD_OFF_SCORE_POS : AD_OFF_SCORE_NEG) + (<usize>sb << 3);
@@ -355,12 +348,39 @@ export function adaptiveRefresh(model: usize, inst: usize): void {
   const threshold = load<f64>(model, AD_THRESHOLD);
   const binPos = inst + off(model, AD_OFF_BIN_POS);
   const binNeg = inst + off(model, AD_OFF_BIN_NEG);
+  const logPos = inst + off(model, AD_OFF_BIN_LOGPOS);
+  const logNeg = inst + off(model, AD_OFF_BIN_LOGNEG);
+  const logOdds = inst + off(model, AD_OFF_BIN_LOGODDS);
   const aucAt = inst + off(model, AD_OFF_AUC);
   const active = inst + off(model, AD_OFF_ACTIVE);
+  const lp1 = tlog(1.0 + load<f64>(inst, INST_POSITIVES));
+  const ln1 = tlog(1.0 + load<f64>(inst, INST_NEGATIVES));
+  store<f64>(inst, lp1, INST_LOGPOS1);
+  store<f64>(inst, ln1, INST_LOGNEG1);
+  store<f64>(inst, ln1 - lp1, INST_NORM);
   let nActive = 0;
   let pred = load<usize>(model, AD_PREDICTORS);
   for (let p = 0; p < n; p++, pred += PRED_SIZE) {
     const base = <usize>load<i32>(pred, 12) << 3;
+    // the logs adaptiveUpdate left stale (NaN)
+    const nBins = load<i32>(pred, 8);
+    const inv = 1.0 / <f64>nBins;
+    for (let b = 0; b < nBins; b++) {
+      const i = base + (<usize>b << 3);
+      let lp = load<f64>(logPos + i);
+      let ln = load<f64>(logNeg + i);
+      if (lp != lp || ln != ln) {
+        if (lp != lp) {
+          lp = tlog(load<f64>(binPos + i) + inv);
+          store<f64>(logPos + i, lp);
+        }
+        if (ln != ln) {
+          ln = tlog(load<f64>(binNeg + i) + inv);
+          store<f64>(logNeg + i, ln);
+        }
+        store<f64>(logOdds + i, lp - ln);
+      }
+    }
     const auc = binsAuc(binPos + base, binNeg + base, load<i32>(pred, 8));
     store<f64>(aucAt + (<usize>p << 3), auc);
     if (auc >= threshold) {

@@ -42,9 +42,10 @@ import { latency, mulberry32, options, record } from '../lib.mjs';
 
 const ACTIONS = 50;
 const SUITE = 'learning 50 adaptive actions x 20 predictors';
-const NOW = Date.UTC(2026, 0, 15, 12);
+export const NOW = Date.UTC(2026, 0, 15, 12);
 
-function spec() {
+/** The bundle spec (also scripts/profile-learning.mjs). */
+export function learningSpec() {
   const features = [];
   const predictors = [];
   for (let i = 0; i < 12; i++) {
@@ -75,7 +76,8 @@ arbitration: { limit: 3 }
 `;
 }
 
-function customerSource(seed) {
+/** Seeded customers: 12 numeric features (5% missing), 8 categorical (5% missing). */
+export function customerSource(seed) {
   const rand = mulberry32(seed);
   return {
     rand,
@@ -88,21 +90,9 @@ function customerSource(seed) {
   };
 }
 
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-export async function run() {
-  const dir = mkdtempSync(join(tmpdir(), 'nb-bench-learning-'));
-  writeFileSync(join(dir, 'learning.yaml'), spec());
-  const bytes = await buildBundle(join(dir, 'learning.yaml'), { created: '2026-01-01T00:00:00Z' });
-  const N = options.quick ? 20_000 : 200_000;
-  const store = new MemoryStore({ maxEntries: 7 * N + 10_000 });
-  const engine = await Engine.load(bytes, { store, learning: { seed: 1, log: { maxCustomers: 7 * N + 10_000, offersPerCustomer: 4 } } });
+/** 1,000 outcomes per action, where acceptance depends on a few features and the action (so predictors become active). */
+export function trainLearning(engine, src) {
   const actions = engine.actionIds;
-  const src = customerSource(2024);
-  // acceptance depends on a few features and the action, so predictors become active
   const accepts = (f, a) =>
     src.rand() < 0.03 + 0.002 * (a % 10) + ((f.n0 ?? 0) > 50 ? 0.04 : 0) + (f.k0 === 'a' ? 0.05 : 0) + ((f.n3 ?? 0) < 20 && a % 2 ? 0.03 : 0);
   for (let round = 0; round < 25; round++) {
@@ -113,6 +103,23 @@ export async function run() {
       }
     }
   }
+}
+
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+export async function run() {
+  const dir = mkdtempSync(join(tmpdir(), 'nb-bench-learning-'));
+  writeFileSync(join(dir, 'learning.yaml'), learningSpec());
+  const bytes = await buildBundle(join(dir, 'learning.yaml'), { created: '2026-01-01T00:00:00Z' });
+  const N = options.quick ? 20_000 : 200_000;
+  const store = new MemoryStore({ maxEntries: 7 * N + 10_000 });
+  const engine = await Engine.load(bytes, { store, learning: { seed: 1, log: { maxCustomers: 7 * N + 10_000, offersPerCustomer: 4 } } });
+  const actions = engine.actionIds;
+  const src = customerSource(2024);
+  trainLearning(engine, src);
   const active = engine.learning.report('offers', { action: actions[3] }).predictors.filter((p) => p.active).length;
   const requests = Array.from({ length: 2000 }, (_, i) => ({ customerId: `c${i}`, features: src.next(), context: { now: NOW, channel: 'app' } }));
 

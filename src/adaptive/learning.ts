@@ -193,6 +193,11 @@ export class Learning {
     this.learnedResults = this.slots.map((s) => Object.freeze({ learned: true, reason: 'learned' as const, modelId: s.id }));
   }
 
+  /** Whether the bundle has adaptive models (modelIds without making the array). */
+  get hasModels(): boolean {
+    return this.slots.length > 0;
+  }
+
   /** Ids of the adaptive models, in bundle order. */
   get modelIds(): string[] {
     return this.slots.map((s) => s.id);
@@ -531,11 +536,12 @@ export class Learning {
   /**
    * Learns from an outcome: finds the customer's latest logged decision that
    * offered the action (on the channel, and with the token, when given) and
-   * updates its instance's counts. Impressions are not learned from; each
+   * updates its instance's counts. `slot` (internal): the customer's log slot
+   * as log.slotOf just said, to skip a second lookup. Impressions are not learned from; each
    * offer learns from its first accept or reject only.
    */
-  record(req: RecordRequest): RecordResult {
-    const hit = this.log.find(req);
+  record(req: RecordRequest, slot?: number): RecordResult {
+    const hit = this.log.find(req, slot);
     if (hit.result !== undefined) return hit.result;
     this.learnBins(hit.slot, hit.inst, hit.bins, hit.offset, hit.scoreBin, hit.positive);
     return this.learnedResults[hit.slot]!;

@@ -124,6 +124,13 @@ export class DecisionLog {
   private head = -1;
   private tail = -1;
   private slotKeys: string[] = [];
+  /**
+   * Per slot, an opaque handle on the customer's entry in the engine's state
+   * store (MemoryStore.handleOf), so engine.record finds the customer's state
+   * and offers with one lookup; undefined when not known. The store checks a
+   * handle before using it.
+   */
+  private storeHandles: (object | undefined)[] = [];
   private current = -1;
   private currentCustomer = '';
   private pendingAt = NaN;
@@ -185,6 +192,7 @@ export class DecisionLog {
       this.ring[2 * slot] = 0;
       this.ring[2 * slot + 1] = 0;
       this.slotKeys[slot] = customerId;
+      this.storeHandles[slot] = undefined;
       this.customers.set(customerId, slot);
       this.link(slot);
     }
@@ -203,6 +211,22 @@ export class DecisionLog {
     checkId(actionId, 'actionId');
     if (channel !== undefined) checkId(channel, 'channel');
     if (bins.length > this.width) throw new NextbestError('ARGUMENT_INVALID', `decision log: ${bins.length} bins, at most ${this.width}`);
+    this.addCoded(token, this.intern(actionId), channel === undefined ? 0 : this.intern(channel), slot, inst, scoreBin, bins);
+  }
+
+  /** @internal The code of an action or channel id (interned on first use): what addCoded takes. Codes never change. */
+  code(id: string): number {
+    checkId(id, 'an action or channel id');
+    return this.intern(id);
+  }
+
+  /**
+   * @internal add() for the decision kernel's offers: the action's and
+   * channel's codes (from code(); channel 0: none) instead of their ids, to
+   * the decision begun last (begin() was just called), bins of at most `width`.
+   */
+  addCoded(token: number, action: number, channel: number, slot: number, inst: number, scoreBin: number, bins: Uint16Array): void {
+    const c = this.current;
     const k = this.offersPerCustomer;
     const i = this.ring[2 * c]!;
     const o = c * k + i;
@@ -210,8 +234,8 @@ export class DecisionLog {
     const meta = this.meta;
     meta[m + M_TOKEN] = token;
     meta[m + M_AT] = this.pendingAt;
-    meta[m + M_ACTION] = this.intern(actionId);
-    meta[m + M_CHANNEL] = channel === undefined ? 0 : this.intern(channel);
+    meta[m + M_ACTION] = action;
+    meta[m + M_CHANNEL] = channel;
     meta[m + M_MODEL] = slot;
     meta[m + M_INST] = inst;
     meta[m + M_SCORE_BIN] = scoreBin;
@@ -221,12 +245,27 @@ export class DecisionLog {
     if (this.ring[2 * c + 1]! < k) this.ring[2 * c + 1]!++;
   }
 
+  /** @internal The customer's slot, or -1 when the log does not hold the customer (recency unchanged). */
+  slotOf(customerId: string): number {
+    return this.customers.get(customerId) ?? -1;
+  }
+
+  /** @internal The store handle kept for a slot (see storeHandles). */
+  storeHandle(slot: number): object | undefined {
+    return this.storeHandles[slot];
+  }
+
+  /** @internal Keeps a store handle for a slot. */
+  setStoreHandle(slot: number, handle: object | undefined): void {
+    this.storeHandles[slot] = handle;
+  }
+
   /**
    * Finds the offer an outcome is about and marks it learned. `result` is set
    * when there is nothing to learn (no decision, already learned, expired,
    * impression); otherwise the hit says where the observation is.
    */
-  find(req: RecordRequest): LogHit {
+  find(req: RecordRequest, slot?: number): LogHit {
     const hit = this.hit;
     if (req === null || typeof req !== 'object') throw new NextbestError('ARGUMENT_INVALID', 'record: expected { customerId, actionId, channel?, outcome, at?, token? }');
     checkId(req.customerId, 'customerId');
@@ -249,7 +288,8 @@ export class DecisionLog {
       return hit;
     }
     hit.result = NO_DECISION;
-    const c = this.customers.get(req.customerId);
+    // slot: the customer's slot, or -1 when not in the log, as slotOf() just said (no second lookup)
+    const c = slot === undefined ? this.customers.get(req.customerId) : slot >= 0 ? slot : undefined;
     if (c === undefined) return hit;
     const action = this.codes.get(req.actionId);
     if (action === undefined) return hit;
@@ -319,6 +359,7 @@ export class DecisionLog {
     this.head = -1;
     this.tail = -1;
     this.slotKeys = [];
+    this.storeHandles = [];
   }
 
   /** Puts a slot at the head of the recency list. */

@@ -102,6 +102,9 @@ export class Decisions {
   private contactsView: Uint8Array = new Uint8Array(0);
   /** Per frame.adaptive model, its bins scratch as a view (re-made when memory grows): what logOffers logs. */
   private binsViews: Uint16Array[] = [];
+  /** Per action and per channel, its code in the decision log (0: not looked up yet); logOffers' offers. */
+  private readonly actionCodes: Int32Array;
+  private readonly channelCodes: Int32Array;
   /** The first 8 bytes of this layout's state (magic and layout hash), for a check without allocation. */
   private readonly header: Uint8Array;
 
@@ -146,6 +149,8 @@ export class Decisions {
     this.targetsPtr = wasm.alloc(this.placed.maxCandidates * 8, 16);
     this.hitsPtr = wasm.alloc(this.placed.maxCandidates * 4, 16);
     this.actionIndex = new Map(tables.actions.map((a, i) => [a.id, i]));
+    this.actionCodes = new Int32Array(tables.actions.length);
+    this.channelCodes = new Int32Array(Math.max(1, tables.channels.length));
     this.channelIndex = new Map(tables.channels.map((c, i) => [c, i]));
     const n = Math.max(1, tables.channels.length);
     this.allChannels = { lo: n >= 32 ? 0xffffffff : (2 ** n - 1) >>> 0, hi: n <= 32 ? 0 : (2 ** (n - 32) - 1) >>> 0 };
@@ -593,16 +598,15 @@ export class Decisions {
       const log = this.learning.log;
       if (token === undefined) token = log.begin(customerId, now, undefined);
       if (!adaptiveBinned(this.wasm, this.placed, a.adaptive)) continue; // cannot happen: a selected adaptive action was binned
-      log.add(
-        customerId,
-        token,
-        a.id,
-        t.channels.length ? t.channels[c] : undefined,
-        this.adaptiveIndex[a.adaptive]!,
-        this.placed.instances[ai]![c]!,
-        i32[(rec >> 2) + 18]!,
-        this.binsViews[a.adaptive]!,
-      );
+      // the ids' log codes, looked up once per action and channel
+      let actionCode = this.actionCodes[ai]!;
+      if (actionCode === 0) actionCode = this.actionCodes[ai] = log.code(a.id);
+      let channelCode = 0;
+      if (t.channels.length) {
+        channelCode = this.channelCodes[c]!;
+        if (channelCode === 0) channelCode = this.channelCodes[c] = log.code(t.channels[c]!);
+      }
+      log.addCoded(token, actionCode, channelCode, this.adaptiveIndex[a.adaptive]!, this.placed.instances[ai]![c]!, i32[(rec >> 2) + 18]!, this.binsViews[a.adaptive]!);
     }
     return token;
   }

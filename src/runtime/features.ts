@@ -186,8 +186,10 @@ export class FeatureSchema {
    * (values that are not a plain number or dictionary string go through
    * encodeValue, so the same values encode; on a bad value the general
    * path runs and throws for the first bad key, as it always has).
-   * Otherwise the own keys and values are read with Object.keys and Object.values (two
-   * short arrays, in the same order) rather than for-in: V8's fast for-in
+   * Otherwise the own keys are read with Object.keys and each value by its
+   * key (not Object.values, which costs ~3 us on an object in dictionary
+   * mode, e.g. one built key by key with 20 computed keys), rather than
+   * for-in: V8's fast for-in
    * (keys and field loads from the map's enum cache) depends on feedback that
    * one object met early in the process (one whose map was still changing as
    * objects of its shape were built) turns generic for good, and the generic
@@ -222,7 +224,6 @@ export class FeatureSchema {
     }
     for (let k = 0; k < n; k++) out[offset + k] = NaN;
     const categorical = this.categorical;
-    const values = Object.values(obj);
     let at = 0; // position among the object's feature keys
     let skipped = 0;
     for (let j = 0; j < keys.length; j++) {
@@ -241,7 +242,7 @@ export class FeatureSchema {
         );
       }
       at++;
-      const v = values[j];
+      const v = obj[key];
       out[offset + i] = typeof v === 'number' && categorical[i] === 0 ? v : this.encodeValue(i, v, opts);
     }
   }

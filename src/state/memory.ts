@@ -31,6 +31,8 @@ interface Entry {
   key: string;
   state: Uint8Array;
   touched: number;
+  /** False once evicted, deleted, expired or cleared (a handle on it is stale). */
+  alive: boolean;
   /** Neighbours in recency order: newer (toward the head) and older (toward the tail). */
   newer: Entry | undefined;
   older: Entry | undefined;
@@ -66,6 +68,15 @@ export class MemoryStore implements StateStore {
   evictions = 0;
   /** Customers dropped because their TTL expired, since creation. */
   expirations = 0;
+  /**
+   * The customer the last get() did not find, until the next set(): a set()
+   * right after that get (the engine storing a new customer's first state)
+   * inserts without looking the customer up again. Only set() inserts, and
+   * every set() clears it.
+   */
+  private missed: string | undefined = undefined;
+  /** The entry the last get() found or set() stored (handleOf). */
+  private last: Entry | undefined = undefined;
 
   constructor(opts: MemoryStoreOptions = {}) {
     const { maxEntries, ttlMs } = storeBounds(opts, 'MemoryStore');
@@ -80,7 +91,11 @@ export class MemoryStore implements StateStore {
 
   get(customerId: string): Uint8Array | undefined {
     const e = this.map.get(customerId);
-    if (e === undefined) return undefined;
+    if (e === undefined) {
+      this.missed = customerId;
+      return undefined;
+    }
+    this.missed = undefined;
     const now = this.clock();
     if (now - e.touched > this.ttlMs) {
       this.remove(e);
@@ -89,6 +104,40 @@ export class MemoryStore implements StateStore {
     }
     e.touched = now;
     this.toFront(e);
+    this.last = e;
+    return e.state;
+  }
+
+  /**
+   * @internal An opaque handle on the entry of the customer the last get()
+   * found or set() stored, or undefined (another customer, or gone since):
+   * for an index kept beside the store (the engine's decision log), so a
+   * later getByHandle needs no lookup.
+   */
+  handleOf(customerId: string): object | undefined {
+    const e = this.last;
+    return e !== undefined && e.alive && e.key === customerId ? e : undefined;
+  }
+
+  /**
+   * @internal get() through a handle from handleOf: the customer's state
+   * (recency and TTL as get), or undefined when the handle is stale (the
+   * customer was evicted, deleted or cleared since: look it up by id) or the
+   * customer's TTL expired (dropped, as get does).
+   */
+  getByHandle(handle: object, customerId: string): Uint8Array | undefined {
+    const e = handle as Entry;
+    if (!e.alive || e.key !== customerId) return undefined;
+    this.missed = undefined;
+    const now = this.clock();
+    if (now - e.touched > this.ttlMs) {
+      this.remove(e);
+      this.expirations++;
+      return undefined;
+    }
+    e.touched = now;
+    this.toFront(e);
+    this.last = e;
     return e.state;
   }
 
@@ -103,7 +152,8 @@ export class MemoryStore implements StateStore {
     const now = this.clock();
     // the engine sets the customer it just got: the head, without a lookup
     const head = this.head;
-    const e = head !== undefined && head.key === customerId ? head : this.map.get(customerId);
+    const e = head !== undefined && head.key === customerId ? head : this.missed === customerId ? undefined : this.map.get(customerId);
+    this.missed = undefined;
     if (e !== undefined) {
       if (e.state !== state) {
         if (e.state.byteLength === state.byteLength) e.state.set(state);
@@ -111,11 +161,13 @@ export class MemoryStore implements StateStore {
       }
       e.touched = now;
       this.toFront(e);
+      this.last = e;
       return;
     }
-    const entry: Entry = { key: customerId, state: state.slice(), touched: now, newer: undefined, older: undefined };
+    const entry: Entry = { key: customerId, state: state.slice(), touched: now, alive: true, newer: undefined, older: undefined };
     this.map.set(customerId, entry);
     this.link(entry);
+    this.last = entry;
     if (this.map.size > this.maxEntries) {
       this.remove(this.tail!);
       this.evictions++;
@@ -135,6 +187,9 @@ export class MemoryStore implements StateStore {
   }
 
   clear(): void {
+    this.missed = undefined;
+    this.last = undefined;
+    for (const e of this.map.values()) e.alive = false;
     this.map.clear();
     this.head = undefined;
     this.tail = undefined;
@@ -181,5 +236,6 @@ export class MemoryStore implements StateStore {
   private remove(e: Entry): void {
     this.unlink(e);
     this.map.delete(e.key);
+    e.alive = false;
   }
 }

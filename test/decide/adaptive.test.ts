@@ -4,8 +4,9 @@
  * to learn from; the exposure ramp; reproducibility from a seed.
  */
 import { describe, expect, it } from 'vitest';
-import { compileSpec, Engine, SpecSource } from '../../src/index.js';
+import { compileSpec, Engine, MemoryStore, SpecSource, type StateStore } from '../../src/index.js';
 import { encodeBundle } from '../../src/bundle/codec.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const NOW = Date.UTC(2026, 3, 1);
 
@@ -92,4 +93,67 @@ describe('adaptive propensities in decisions', () => {
     expect(up.factors!.propensity).toBeUndefined();
     expect(up.reason).toBe('not admitted to this decision by the exposure ramp of adaptive model offers (admission probability 0, model propensity 0.5)');
   });
+
+  it('records through the decision log\'s handle on the MemoryStore entry exactly as through the store interface (evictions, TTL, deletes, clears)', async () => {
+    let now = NOW;
+    const clock = () => now;
+    const bounds = { maxEntries: 5, ttlMs: 50_000, clock };
+    const direct = new MemoryStore(bounds);
+    const inner = new MemoryStore(bounds);
+    // the same store behind the plain interface: the engine cannot keep handles on it
+    const wrapped: StateStore = {
+      live: true,
+      get: (id) => inner.get(id),
+      peek: (id) => inner.peek(id),
+      set: (id, st) => inner.set(id, st),
+      delete: (id) => inner.delete(id),
+      keys: () => inner.keys(),
+      clear: () => inner.clear(),
+      get size() {
+        return inner.size;
+      },
+    };
+    const bytes = encodeBundle(compileSpec(new SpecSource(spec('{ method: thompson }'), 'adaptive.yaml')));
+    const learning = { seed: 3, log: { maxCustomers: 6, offersPerCustomer: 2 } };
+    const a = await Engine.load(bytes, { store: direct, learning });
+    let viaHandle = 0; // states found through a handle, not a lookup
+    const byHandle = direct.getByHandle.bind(direct);
+    direct.getByHandle = (h, id) => {
+      const st = byHandle(h, id);
+      if (st !== undefined) viaHandle++;
+      return st;
+    };
+    const b = await Engine.load(bytes, { store: wrapped, learning });
+    const rand = mulberry32(11);
+    const actions = ['upgrade', 'discount', 'care_call'];
+    const outcomes = ['impression', 'accept', 'reject'] as const;
+    let learned = 0;
+    for (let i = 0; i < 4000; i++) {
+      const customerId = `c${Math.floor(rand() * 9)}`;
+      const op = rand();
+      now += Math.floor(rand() * 3000);
+      if (op < 0.35) {
+        const req = { customerId, features: { tenure_months: Math.floor(rand() * 60), plan: rand() < 0.5 ? 'basic' : 'premium' }, context: { now, channel: rand() < 0.5 ? 'app' : 'email' } };
+        expect(a.decide(req)).toEqual(b.decide(req));
+      } else if (op < 0.9) {
+        const rec = { customerId, actionId: actions[Math.floor(rand() * 3)]!, channel: rand() < 0.8 ? 'app' : 'email', outcome: outcomes[Math.floor(rand() * 3)]!, at: now };
+        const ra = a.record(rec);
+        expect(ra).toEqual(b.record(rec));
+        if (ra.learning?.learned) learned++;
+      } else if (op < 0.95) {
+        expect(direct.delete(customerId)).toBe(inner.delete(customerId));
+      } else if (op < 0.96) {
+        direct.clear();
+        inner.clear();
+      } else {
+        now += 60_000; // past every customer's TTL
+      }
+      expect(direct.size).toBe(inner.size);
+    }
+    expect(learned).toBeGreaterThan(100);
+    expect(viaHandle).toBeGreaterThan(100);
+    for (const id of inner.keys()) expect(direct.peek(id)).toEqual(inner.peek(id));
+    expect(a.learning.snapshot()).toEqual(b.learning.snapshot());
+  });
 });
+

@@ -93,6 +93,21 @@ describe('decision API', () => {
     expect(other.actions.map((a) => a.id)).toEqual(['offer']);
   });
 
+  it('gives every new customer its own stored state (the first state is made in a reused buffer the store copies)', async () => {
+    for (const opts of [{}, { memoryStore: { wasm: true } }, { store: new MemoryStore() }]) {
+      const e = await engine(opts);
+      e.record({ customerId: 'a', actionId: 'offer', channel: 'app', outcome: 'impression', at: NOW });
+      e.record({ customerId: 'b', actionId: 'app_only', channel: 'app', outcome: 'impression', at: NOW });
+      e.record({ customerId: 'a', actionId: 'app_only', channel: 'app', outcome: 'impression', at: NOW + 1000 });
+      const want = (recs: [string, number][]) => recs.reduce<Uint8Array | undefined>((s, [actionId, at]) => e.recordState(s, { actionId, channel: 'app', outcome: 'impression', at }), undefined);
+      expect([...e.store.get('a')!]).toEqual([...want([['offer', NOW], ['app_only', NOW + 1000]])!]);
+      expect([...e.store.get('b')!]).toEqual([...want([['app_only', NOW]])!]);
+      const ids = (id: string) => e.decide({ customerId: id, features: { age: 30 }, context: { now: NOW + 2000, channel: 'app' } }).actions.map((x) => x.id);
+      expect(ids('a')).toEqual([]);
+      expect(ids('b')).toEqual(['offer']);
+    }
+  });
+
   it('says when a bundle has no actions', async () => {
     const e = await Engine.load(encodeBundle(compileSpec(new SpecSource('bundle: x\nversion: "1"\nfeatures: { a: numeric }\n', 'x.yaml'))));
     expect(errorOf(() => e.decide({ features: {}, context: { now: NOW } }))).toBe('DECISIONS_MISSING: bundle x has no actions: add an actions section to its spec to decide');

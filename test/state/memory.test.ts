@@ -23,6 +23,22 @@ describe('MemoryStore', () => {
     expect(s.get('a')![0]).toBe(9);
   });
 
+  it('inserts after a get that missed without a duplicate, whatever was set in between', () => {
+    const s = new MemoryStore();
+    expect(s.get('a')).toBeUndefined();
+    s.set('b', new Uint8Array([2]));
+    s.set('a', new Uint8Array([1])); // not the insert shortcut: a set came between
+    expect(s.get('x')).toBeUndefined();
+    s.set('x', new Uint8Array([3])); // the shortcut
+    s.set('x', new Uint8Array([4])); // an update, not a second insert
+    expect(s.size).toBe(3);
+    expect([...s.keys()].sort()).toEqual(['a', 'b', 'x']);
+    expect([...s.get('x')!]).toEqual([4]);
+    expect(s.delete('x')).toBe(true);
+    expect(s.delete('x')).toBe(false);
+    expect(s.size).toBe(2);
+  });
+
   it('evicts the least recently used beyond maxEntries', () => {
     const s = new MemoryStore({ maxEntries: 2 });
     s.set('a', new Uint8Array(1));
