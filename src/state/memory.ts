@@ -156,7 +156,7 @@ export class MemoryStore implements StateStore {
     this.missed = undefined;
     if (e !== undefined) {
       if (e.state !== state) {
-        if (e.state.byteLength === state.byteLength) e.state.set(state);
+        if (e.state.length === state.length) e.state.set(state);
         else e.state = state.slice();
       }
       e.touched = now;

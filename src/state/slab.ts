@@ -267,7 +267,7 @@ export class SlabStore implements StateStore {
 
   /** Stores a copy of the bytes in the customer's slot (which must be the bundle's state size). */
   set(customerId: string, state: Uint8Array): void {
-    if (!(state instanceof Uint8Array) || state.byteLength !== this.stateSize) {
+    if (!(state instanceof Uint8Array) || state.length !== this.stateSize) {
       throw new NextbestError('STATE_INVALID', `this store keeps states of ${this.stateSize} bytes (the bundle's state size), got ${state instanceof Uint8Array ? `${state.byteLength} bytes` : typeof state}`);
     }
     const p = this.slot(customerId, true);
