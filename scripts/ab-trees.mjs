@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
+import { mulberry32 } from '../bench/lib.mjs';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'xgb');
@@ -30,17 +31,6 @@ const SINGLE = 20000;
 
 const sides = [{ name: 'B (dist)', mod: await import(join(ROOT, 'dist', 'index.js')) }];
 if (baseDir) sides.unshift({ name: 'A (base)', mod: await import(join(baseDir, 'index.js')) });
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function syntheticRows(file, sampleRows, nf) {
   const b = readFileSync(join(FIXTURES, file));

@@ -95,6 +95,11 @@ export class MemoryStore implements StateStore {
       this.missed = customerId;
       return undefined;
     }
+    return this.found(e);
+  }
+
+  /** A found entry's state, its recency and TTL renewed; undefined (and dropped) when its TTL expired. */
+  private found(e: Entry): Uint8Array | undefined {
     this.missed = undefined;
     const now = this.clock();
     if (now - e.touched > this.ttlMs) {
@@ -128,17 +133,7 @@ export class MemoryStore implements StateStore {
   getByHandle(handle: object, customerId: string): Uint8Array | undefined {
     const e = handle as Entry;
     if (!e.alive || e.key !== customerId) return undefined;
-    this.missed = undefined;
-    const now = this.clock();
-    if (now - e.touched > this.ttlMs) {
-      this.remove(e);
-      this.expirations++;
-      return undefined;
-    }
-    e.touched = now;
-    this.toFront(e);
-    this.last = e;
-    return e.state;
+    return this.found(e);
   }
 
   /** The state without touching recency or TTL (undefined when absent or expired). */
