@@ -17,8 +17,9 @@
 import benny from 'benny';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildTs } from '../scripts/build-ts.mjs';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = join(BENCH_DIR, '..');
@@ -222,23 +223,7 @@ export function readF32(path) {
  * finds the kernels. `entry` is relative to the repo root.
  */
 export async function importTs(entry) {
-  const { build } = await import('tsup');
-  const name = basename(entry).replace(/\.ts$/, '');
-  const outDir = join(ROOT_DIR, 'build', 'bench');
-  await build({
-    entry: { [name]: join(ROOT_DIR, entry) },
-    format: ['esm'],
-    outDir,
-    platform: 'node',
-    target: 'node20',
-    shims: true,
-    silent: true,
-    dts: false,
-    clean: false,
-    config: false,
-    external: ['json-rules-engine', '@assemblyscript/loader', 'msgpackr', 'piscina', 'yaml'],
-  });
-  return import(pathToFileURL(join(outDir, `${name}.js`)).href);
+  return import(pathToFileURL(await buildTs(join(ROOT_DIR, entry), join(ROOT_DIR, 'build', 'bench'))).href);
 }
 
 /** Linux: the CPU's family, model and per-core cache from /proc/cpuinfo (os.cpus() may only say "AMD EPYC"). */

@@ -3,7 +3,7 @@
  * The fuzz campaign (issue 7): `npm run fuzz -- --seconds N [--target T[,T2]] [--seed S]
  * [--cases N] [--timeout-ms MS] [--save DIR]`.
  *
- * Bundles test/fuzz/campaign.ts with tsup (as bench/lib.mjs does), runs the
+ * Bundles test/fuzz/campaign.ts with tsup (scripts/build-ts.mjs), runs the
  * campaign in a worker thread on the debug wasm build and watches it: the
  * worker stamps each case's start in shared memory, and a case running longer
  * than --timeout-ms (default 5000) is a hang: the worker is stopped, the
@@ -18,34 +18,18 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildTs } from './build-ts.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = join(ROOT, 'build', 'fuzz');
-const CAMPAIGN = join(OUT_DIR, 'campaign.js');
 
-async function buildCampaign() {
-  const { build } = await import('tsup');
-  await build({
-    entry: { campaign: join(ROOT, 'test', 'fuzz', 'campaign.ts') },
-    format: ['esm'],
-    outDir: OUT_DIR,
-    platform: 'node',
-    target: 'node20',
-    shims: true,
-    silent: true,
-    dts: false,
-    clean: false,
-    config: false,
-    external: ['@assemblyscript/loader', 'msgpackr', 'piscina', 'yaml', 'fast-check'],
-  });
-}
 
 if (!isMainThread) {
   // the worker: run the campaign, stamping each case in shared memory
   const { seed, targets, seconds, cases, timeoutMs, saveDir, startCase, stamp } = workerData;
   const clock = new Float64Array(stamp, 0, 1);
   const where = new Int32Array(stamp, 8, 2);
-  const m = await import(pathToFileURL(CAMPAIGN).href);
+  const m = await import(pathToFileURL(join(OUT_DIR, 'campaign.js')).href);
   const names = m.campaignTargets(targets);
   const r = await m.runCampaign({
     seed,
@@ -87,8 +71,7 @@ if (!isMainThread) {
     console.error('usage: npm run fuzz -- --seconds N [--target T[,T2]] [--seed S] [--cases N] [--timeout-ms MS] [--save DIR]');
     process.exit(2);
   }
-  await buildCampaign();
-  const m = await import(pathToFileURL(CAMPAIGN).href);
+  const m = await import(pathToFileURL(await buildTs(join(ROOT, 'test', 'fuzz', 'campaign.ts'), OUT_DIR)).href);
   const targets = v.target ? v.target.split(',') : undefined;
   const names = m.campaignTargets(targets);
   console.log(`fuzz: seed ${seed}, ${targets ? targets.join(', ') : 'all targets'}, ${cases ? `${cases} cases per target or ` : ''}${seconds} s, case bound ${timeoutMs} ms, debug wasm; failing inputs -> ${v.save}`);
