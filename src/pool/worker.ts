@@ -123,6 +123,11 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
     Engine.load(bytes, { wasm: init.wasm, ...(trustedKeys ? { trustedKeys } : {}), ...(limits ? { limits } : {}) }).catch((e: unknown) => failure(e));
   const initial = await load(init.bundle, init.trustedKeys, init.limits);
   if (initial instanceof Engine) engines.set(initial.info.sha256, initial);
+  /** A loaded engine of the bundle with this sha256 (worker engines never swap: its migrator's current shape is that bundle's). */
+  const previousEngine = (sha256: string): Engine | undefined => {
+    for (const e of engines.values()) if (e instanceof Engine && e.info.sha256 === sha256) return e;
+    return undefined;
+  };
   const engineFor = (ref: BundleRef | undefined): Engine | TaskFailure | Promise<Engine | TaskFailure> => {
     if (ref === undefined) return initial;
     // keyed by the bundle and the one before it: which earlier layout the engine migrates from is part of what it is
@@ -135,8 +140,10 @@ async function start(): Promise<(task: WorkerTask) => unknown> {
       const loading = load(ref.bytes.slice(), ref.trustedKeys, ref.limits).then((x) => {
         if (x instanceof Engine && ref.previous !== undefined) {
           // the layout of the bundle before: its state migrates, as in an engine that swapped (validated by the pool already)
+          // usually that bundle's engine is here (the one this worker ran until the swap): its shape, no second load
+          const prev = previousEngine(ref.previous.sha256);
           try {
-            x.migrator.remember(new LoadedBundle(ref.previous.bytes.slice(), { wasm: init.wasm, limits: ref.previous.limits ?? DEFAULT_LIMITS }).stateShape);
+            x.migrator.remember(prev !== undefined ? prev.migrator.current : new LoadedBundle(ref.previous.bytes.slice(), { wasm: init.wasm, limits: ref.previous.limits ?? DEFAULT_LIMITS }).stateShape);
           } catch (e) {
             return failure(e);
           }
