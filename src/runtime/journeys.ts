@@ -599,34 +599,6 @@ export class JourneyRuntime {
   }
 
   /**
-   * Sweeps every customer of the store: yields each customer whose deadlines
-   * fired, with its matches. Customers are read without refreshing their
-   * recency when the store can (`peek`); the ids are taken up front so that
-   * writes cannot reorder the sweep. States that do not belong to this bundle
-   * are skipped (counted in the returned summary of advanceAll).
-   */
-  *advanceAllIterator(store: StateStore, now: number): Generator<{ customerId: string; matches: JourneyMatch[] }> {
-    const slab = this.slabOf(store);
-    if (slab === store) {
-      checkNow(now);
-      for (const slot of slab.liveSlots()) {
-        const customerId = slab.slotId(slot)!;
-        const p = slab.slotPointer(slot);
-        if (!this.slotIsOurs(p)) continue; // not of this bundle's layout: skipped
-        const matches = this.advanceSlot(p, now);
-        if (matches.length > 0 || this.wasm.i32[(this.outPtr >> 2) + 2]! & 1) slab.touchSlot(slot); // as a write by set would
-        if (matches.length > 0) yield { customerId, matches };
-      }
-      return;
-    }
-    const ids = Array.from(store.keys());
-    for (const customerId of ids) {
-      const matches = this.sweepOne(store, customerId, now);
-      if (matches.length > 0) yield { customerId, matches };
-    }
-  }
-
-  /**
    * One customer of a sweep: read without refreshing recency when the store
    * can, skipped (no matches) when gone or not of this bundle's layout.
    */
@@ -649,12 +621,6 @@ export class JourneyRuntime {
       return EMPTY;
     }
     return this.advanceStored(store, customerId, s, now);
-  }
-
-  advanceAll(store: StateStore, now: number): Map<string, JourneyMatch[]> {
-    const m = new Map<string, JourneyMatch[]>();
-    for (const { customerId, matches } of this.advanceAllIterator(store, now)) m.set(customerId, matches);
-    return m;
   }
 
   /** Every journey value (journey.<id>, .lastMatch, .count, aggregates) of a state at `now`, by name. */

@@ -155,8 +155,6 @@ export function planMigration(from: StateShape, to: StateShape): MigrationPlan {
 /** New state of `to`'s layout from state of the plan's source layout (checked by the caller). */
 export function applyMigration(plan: MigrationPlan, to: StateLayout, state: Uint8Array, into?: Uint8Array): Uint8Array {
   const out = freshState(to, into);
-  // the header's base time (+8, f64) is the customer's, whatever the layout
-  out.set(state.subarray(8, STATE_HEADER_SIZE), 8);
   const c = plan.copies;
   for (let i = 0; i < c.length; i += 3) out.set(state.subarray(c[i]!, c[i]! + c[i + 2]!), c[i + 1]!);
   return out;

@@ -177,28 +177,6 @@ export class SlabStore implements StateStore {
     return this.clock() - this.touchedAt(p) > this.ttlMs ? 0 : p;
   }
 
-  /** @internal Slot numbers of the live customers, in slot order (for sweeps; expired customers are skipped, not dropped). */
-  *liveSlots(): Generator<number> {
-    for (let s = 0; s < this.slots; s++) {
-      if (this.ids[s] !== undefined && this.clock() - this.touchedAt(this.ptr(s)) <= this.ttlMs) yield s;
-    }
-  }
-
-  /** @internal The customer id of a slot (undefined: free). */
-  slotId(slot: number): string | undefined {
-    return this.ids[slot];
-  }
-
-  /** @internal The pointer of a slot number. */
-  slotPointer(slot: number): number {
-    return this.ptr(slot);
-  }
-
-  /** @internal Marks a slot used now (recency and TTL), as a write does. */
-  touchSlot(slot: number): void {
-    this.mark(this.ptr(slot), this.clock());
-  }
-
   private drop(slot: number, customerId: string): void {
     this.index.delete(customerId);
     this.ids[slot] = undefined;
