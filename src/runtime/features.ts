@@ -51,16 +51,14 @@ type FeatureReader = (obj: FeatureObject, out: Float32Array, base: number, opts:
  * generate code (e.g. node --disallow-code-generation-from-strings) and
  * for schemas of more than MAX_READER_FEATURES.
  */
-function featureReader(schema: FeatureSchema): FeatureReader | null {
+function featureReader(schema: FeatureSchema, dicts: readonly (Map<string, number> | null)[]): FeatureReader | null {
   if (schema.size > MAX_READER_FEATURES) return null;
   const lines: string[] = [];
-  const dicts: (Map<string, number> | undefined)[] = [];
   schema.defs.forEach((d, i) => {
     const load = `v = obj[${JSON.stringify(d.name)}];`;
     if (d.type === 'numeric') {
       lines.push(`${load} out[base + ${i}] = typeof v === 'number' ? v : schema.encodeValue(${i}, v, opts);`);
     } else if (d.categories) {
-      dicts[i] = new Map(d.categories.map((c, code) => [c, code]));
       lines.push(`${load} c = typeof v === 'string' ? dicts[${i}].get(v) : undefined; out[base + ${i}] = c !== undefined ? c : schema.encodeValue(${i}, v, opts);`);
     } else {
       lines.push(`${load} out[base + ${i}] = schema.encodeValue(${i}, v, opts);`);
@@ -212,7 +210,7 @@ export class FeatureSchema {
           break;
         }
       }
-      const read = all ? (this.reader === undefined ? (this.reader = featureReader(this)) : this.reader) : null;
+      const read = all ? (this.reader === undefined ? (this.reader = featureReader(this, this.dicts)) : this.reader) : null;
       if (read !== null) {
         try {
           read(obj, out, offset, opts);
