@@ -16,12 +16,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine, MemoryStore } from '../dist/index.js';
-import { rng, STORIES, telcoCustomer } from './demo-population.mjs';
+import { rng } from './demo-population.mjs';
+import { NOW, recordHistory, replayStories, requests } from '../bench/suites/decide.bench.mjs';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const CHANNELS = ['app', 'web', 'email', 'sms', 'call_center', 'store'];
-const MIX = [0.35, 0.1, 0.2, 0.1, 0.15, 0.1];
-const NOW = Date.UTC(2026, 2, 2, 12);
 const mode = process.argv[2] ?? 'decide';
 const calls = Number(process.argv[3] ?? 200_000);
 if (!['decide', 'explain', 'kernel'].includes(mode) || !(calls >= 5)) {
@@ -30,27 +28,12 @@ if (!['decide', 'explain', 'kernel'].includes(mode) || !(calls >= 5)) {
 }
 
 const r = rng(2026);
-const reqs = Array.from({ length: 1000 }, (_, i) => {
-  const channel = r.pick(CHANNELS, MIX);
-  const context = { now: NOW, channel };
-  if (channel === 'call_center' && r.chance(0.2)) context.call_reason = r.pick(['billing', 'technical', 'contract', 'cancel', 'upgrade', 'other']);
-  return { customerId: `c${i}`, features: telcoCustomer(r), context };
-});
+const reqs = requests(1000, r);
 const engine = await Engine.load(new Uint8Array(readFileSync(join(ROOT, 'models', 'telco.nbb'))), { store: new MemoryStore(), learning: { seed: 1 } });
 const d = engine.decisions;
 const t = d.tables;
-for (const req of reqs) {
-  if (r.chance(0.5)) continue;
-  for (let k = 0, n = r.int(1, 6); k < n; k++) {
-    const a = t.actions[Math.floor(r.u() * t.actions.length)];
-    const channel = t.channels[a.channels[Math.floor(r.u() * a.channels.length)]];
-    engine.record({ customerId: req.customerId, actionId: a.id, channel, outcome: r.chance(0.6) ? 'impression' : 'reject', at: NOW - Math.floor(r.u() * 60 * 86_400_000) });
-  }
-}
-for (const q of reqs) {
-  for (const e of STORIES.telco(r, NOW)) engine.observe(q.customerId, e, { features: q.features });
-  engine.advance(q.customerId, NOW);
-}
+recordHistory(engine, reqs, r);
+replayStories(engine, reqs, r);
 
 const explain = { explain: true };
 const ex = engine.wasm.exports;

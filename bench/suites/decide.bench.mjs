@@ -41,9 +41,10 @@ const SUITE = 'decide telco';
 const BUNDLE = join(ROOT_DIR, 'models', 'telco.nbb');
 const CHANNELS = ['app', 'web', 'email', 'sms', 'call_center', 'store'];
 const CHANNEL_MIX = [0.35, 0.1, 0.2, 0.1, 0.15, 0.1];
-const NOW = Date.UTC(2026, 2, 2, 12);
+export const NOW = Date.UTC(2026, 2, 2, 12);
 
-function requests(n, r) {
+/** n seeded telco requests (customers c0..), one channel each (scripts/profile-decide.mjs uses the same population). */
+export function requests(n, r) {
   return Array.from({ length: n }, (_, i) => {
     const channel = r.pick(CHANNELS, CHANNEL_MIX);
     const context = { now: NOW, channel };
@@ -53,7 +54,7 @@ function requests(n, r) {
 }
 
 /** Half of the customers get 1-6 recorded contacts over the last 60 days. */
-function recordHistory(engine, reqs, r) {
+export function recordHistory(engine, reqs, r) {
   const t = engine.decisions.tables;
   let contacts = 0;
   for (const req of reqs) {
@@ -71,6 +72,20 @@ function recordHistory(engine, reqs, r) {
     }
   }
   return contacts;
+}
+
+/** A telco journey story per customer, observed and advanced to NOW: events replayed and customers with a journey matched. */
+export function replayStories(engine, reqs, r) {
+  let events = 0;
+  let withJourney = 0;
+  for (const q of reqs) {
+    const story = STORIES.telco(r, NOW);
+    for (const e of story) engine.observe(q.customerId, e, { features: q.features });
+    engine.advance(q.customerId, NOW);
+    events += story.length;
+    if (Object.entries(engine.journeyValues(q.customerId, NOW)).some(([k, v]) => k.split('.').length === 2 && v === true)) withJourney++;
+  }
+  return { events, withJourney };
 }
 
 // ---- the rules as json-rules-engine conditions --------------------------------
@@ -142,15 +157,7 @@ export async function run() {
   const d = engine.decisions;
   const t = d.tables;
   const contacts = recordHistory(engine, reqs, r);
-  let events = 0;
-  let withJourney = 0;
-  for (const q of reqs) {
-    const story = STORIES.telco(r, NOW);
-    for (const e of story) engine.observe(q.customerId, e, { features: q.features });
-    engine.advance(q.customerId, NOW);
-    events += story.length;
-    if (Object.entries(engine.journeyValues(q.customerId, NOW)).some(([k, v]) => k.split('.').length === 2 && v === true)) withJourney++;
-  }
+  const { events, withJourney } = replayStories(engine, reqs, r);
 
   // the reference peer: the same request -> encode -> referenceDecide (seeded like engine.decide's seed) -> result objects
   const models = new Map(engine.modelIds.map((id) => [id, engine.modelTable(id)]));
