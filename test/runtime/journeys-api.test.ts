@@ -198,4 +198,45 @@ describe('journey kernel on arbitrary state bytes', () => {
       }
     }
   });
+
+  it('encodes events the same without generated code (a runtime that refuses new Function)', async () => {
+    const a = await Engine.load(BUNDLE);
+    const original = globalThis.Function;
+    globalThis.Function = function refuse() {
+      throw new EvalError('code generation from strings disallowed');
+    } as unknown as FunctionConstructor;
+    let b: Engine;
+    try {
+      b = await Engine.load(BUNDLE);
+    } finally {
+      globalThis.Function = original;
+    }
+    const events: JourneyEvent[] = [
+      { type: 'device_change', time: T },
+      { type: 'connect_fail', time: T + M, network: 'mobile' },
+      { type: 'connect_fail', time: T + 2 * M, network: 'wifi' },
+      { type: 'connect_fail', time: T + 3 * M, network: 'mobile' },
+      { type: 'connect_fail', time: T + 4 * M, network: 'mobile' },
+      { type: 'card_payment', time: T + 5 * M, amount: 1500 },
+      { type: 'card_payment', time: T + 6 * M, amount: 900 },
+      { type: 'atm_decline', time: T + 7 * M, reason: 'insufficient_funds' },
+    ];
+    let sa: Uint8Array | undefined;
+    let sb: Uint8Array | undefined;
+    let matched = 0;
+    for (const ev of events) {
+      const ra = a.observeState(sa, ev);
+      matched += ra.matches.length;
+      const rb = b.observeState(sb, ev);
+      expect(rb.matches).toEqual(ra.matches);
+      expect(rb.state).toEqual(ra.state);
+      sa = ra.state;
+      sb = rb.state;
+    }
+    expect(matched).toBeGreaterThan(0); // the stream completes journeys, so the matches compared above are not all empty
+    for (const bad of [{ type: 'connect_fail', time: T + 9 * M, network: 7 }, { type: 'card_payment', time: T + 9 * M, amount: 'lots' }]) {
+      expect(codeOf(() => b.observeState(sb, bad as JourneyEvent))).toBe(codeOf(() => a.observeState(sa, bad as JourneyEvent)));
+      expect(codeOf(() => b.observeState(sb, bad as JourneyEvent))).toBe('EVENT_ATTRIBUTE');
+    }
+  });
 });
